@@ -1,0 +1,73 @@
+# Reproducible evaluation of Danish employment interventions.
+# `make report` and `make test` are all a newcomer needs; `make help` lists the rest.
+
+STUDY  ?= demo
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+KERNEL := dream-eval
+SHELL  := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip on this machine warns about each missing local index folder; keep real messages only
+PIPQUIET := 2>&1 | { grep -v '^WARNING: Location' || true; }
+
+.DEFAULT_GOAL := help
+.PHONY: help report test data pdf supplement bench lab clean kernel strip env
+
+## help: list the targets
+help:
+	@echo "Usage: make <target> [STUDY=<name>]   (studies: $(notdir $(basename $(wildcard studies/*.yaml))))"
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip $(PIPQUIET)
+	$(PY) -m pip install --quiet -e '.[dev]' $(PIPQUIET)
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (dream-eval)" >/dev/null
+	@touch $(STAMP)
+
+## env: create the local virtual environment (.venv) from the pinned dependencies
+env: $(STAMP)
+
+## kernel: (re)register the project's Jupyter kernel in .venv
+kernel: $(STAMP)
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (dream-eval)"
+
+## report: run every notebook for STUDY (default demo) and render reports/STUDY/report.html (+ PDF if Chromium is present)
+report: $(STAMP)
+	$(PY) -m helpers.runner --study $(STUDY) --kernel $(KERNEL)
+
+## data: generate the synthetic data of STUDY into data/raw/STUDY (only if missing; FORCE=1 regenerates)
+data: $(STAMP)
+	$(PY) -m helpers.synth --study $(STUDY) $(if $(FORCE),--force,)
+
+## pdf: print reports/STUDY/report.html to PDF (installs Debian's chromium-headless-shell if missing)
+pdf: $(STAMP)
+	@$(PY) -m helpers.pdf --ensure-chromium --study $(STUDY)
+
+## supplement: zip the publication supplement of STUDY (refuses if any file holds person-level data)
+supplement: $(STAMP)
+	$(PY) -m helpers.supplement --study $(STUDY)
+
+## test: run the test suite (sets up .venv first)
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q
+
+## bench: register-scale benchmarks; results in reports/bench/
+bench: $(STAMP)
+	$(PY) -m helpers.bench
+
+## lab: JupyterLab on the project's kernel
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+## strip: remove outputs from committed notebooks (nbstripout)
+strip: $(STAMP)
+	$(VENV)/bin/nbstripout --keep-id notebooks/*.ipynb
+
+## clean: remove generated files (data/processed, reports, caches); never touches data/raw
+clean:
+	rm -rf data/processed/* reports/* .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	@git checkout -- data/processed/README.md reports/README.md 2>/dev/null || true
