@@ -1,0 +1,185 @@
+"""Run a study's notebooks in order with papermill and assemble the report.
+
+``python -m helpers.runner --study demo`` (what ``make report`` calls):
+
+1. loads and validates ``studies/<study>.yaml``;
+2. generates the synthetic data if the study is synthetic and its raw files are missing;
+3. executes ``notebooks/NN_*.ipynb`` in order into a staging folder, injecting the
+   study's parameters; stops at the first failing notebook, naming it and the cell;
+4. assembles ``report.html`` (and the manifest), applies the disclosure gate, then moves
+   the staging folder onto ``reports/<study>/``, so a failed run leaves the previous
+   report in place;
+5. prints the PDF when a headless Chromium is available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers import paths
+from helpers.config import Study, StudyConfigError, load_study
+from helpers.report import OUTPUT_ENV
+
+DEFAULT_KERNEL = "dream-eval"
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised; the message names the notebook and the failing cell."""
+
+
+@dataclass
+class RunResult:
+    """What a run produced."""
+
+    report_dir: Path
+    html: Path
+    seconds: float
+    timings: dict[str, float]
+
+
+def notebooks(directory: Path | None = None) -> list[Path]:
+    """The pipeline notebooks ``NN_*.ipynb`` in order."""
+    directory = directory or paths.NOTEBOOKS_DIR
+    return sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
+
+
+def ensure_data(study: Study, log=print) -> None:
+    """Generate synthetic raw data when a synthetic study's inputs are missing."""
+    try:
+        study.check_inputs()
+    except StudyConfigError:
+        if not (study.study.synthetic and study.synthetic is not None):
+            raise
+        from helpers import synth
+
+        log(f"[data] generating synthetic data for {study.name} into {study.raw_dir}")
+        synth.generate(study)
+        study.check_inputs()
+
+
+def _describe_failure(nb_path: Path, out_path: Path, err: Exception) -> str:
+    """Message naming the notebook, the failing cell and the error."""
+    import nbformat
+
+    cell_no, source = "?", ""
+    try:
+        nb = nbformat.read(out_path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.get("cell_type") == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                cell_no, source = str(i), cell.source.strip().splitlines()[0][:100] if cell.source.strip() else ""
+                break
+    except Exception:  # noqa: BLE001 - best effort only
+        pass
+    ename = getattr(err, "ename", type(err).__name__)
+    evalue = getattr(err, "evalue", str(err))
+    return (
+        f"notebook {nb_path.name} failed in cell {cell_no} ({source!r}): {ename}: {evalue}\n"
+        f"  executed copy with the traceback: {out_path}"
+    )
+
+
+def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = None, log=print,
+        notebook_dir: Path | None = None) -> RunResult:
+    """Run every notebook for ``study_name`` and publish ``reports/<study>/``.
+
+    Raises
+    ------
+    StudyConfigError
+        The study YAML or its inputs are unusable.
+    NotebookFailed
+        A notebook raised; the previous report is left in place.
+    """
+    import papermill as pm
+
+    from helpers import assemble
+
+    t0 = time.time()
+    study = load_study(study_name)
+    ensure_data(study, log=log)
+    final = paths.report_dir(study.name)
+    staging = final.with_name(f".staging-{study.name}-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "notebooks").mkdir(parents=True)
+    old_env = os.environ.get(OUTPUT_ENV)
+    os.environ[OUTPUT_ENV] = str(staging)
+    timings: dict[str, float] = {}
+    try:
+        for nb_path in notebooks(notebook_dir):
+            out_path = staging / "notebooks" / nb_path.name
+            log(f"[run] {nb_path.name}")
+            t = time.time()
+            try:
+                pm.execute_notebook(
+                    str(nb_path), str(out_path),
+                    parameters={"study": study.name},
+                    kernel_name=kernel, cwd=str(nb_path.parent),
+                    progress_bar=False, log_output=False,
+                )
+            except Exception as err:  # papermill raises PapermillExecutionError
+                raise NotebookFailed(_describe_failure(nb_path, out_path, err)) from None
+            timings[nb_path.name] = round(time.time() - t, 1)
+        html_path = assemble.build_report(study, staging, timings=timings, started=t0)
+        assemble.disclosure_gate(study, staging)
+        keep = staging.with_name(f".failed-{study.name}")
+        if keep.exists():
+            shutil.rmtree(keep)
+    except BaseException:
+        failed = staging.with_name(f".failed-{study.name}")
+        if failed.exists():
+            shutil.rmtree(failed)
+        if staging.exists():
+            staging.rename(failed)
+        log(f"[run] the previous report in {final} was left in place; this run's files are in {failed}")
+        raise
+    finally:
+        if old_env is None:
+            os.environ.pop(OUTPUT_ENV, None)
+        else:
+            os.environ[OUTPUT_ENV] = old_env
+    from helpers.atomic import replace_dir
+
+    replace_dir(staging, final)
+    html_final = final / html_path.name
+    if pdf is None or pdf:
+        try:
+            from helpers import pdf as pdfmod
+
+            if pdfmod.find_chromium() is not None:
+                pdfmod.print_pdf(html_final, final / "report.pdf")
+                log(f"[pdf] {final / 'report.pdf'}")
+            elif pdf:
+                log("[pdf] no headless Chromium found; run `make pdf` to install it")
+        except ImportError:
+            pass
+    seconds = round(time.time() - t0, 1)
+    log(f"[done] {html_final} in {seconds} s")
+    return RunResult(report_dir=final, html=html_final, seconds=seconds, timings=timings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", default="demo")
+    parser.add_argument("--kernel", default=DEFAULT_KERNEL)
+    parser.add_argument("--no-pdf", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        run(args.study, kernel=args.kernel, pdf=False if args.no_pdf else None)
+    except StudyConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except NotebookFailed as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
