@@ -64,22 +64,29 @@ def ensure_data(study: Study, log=print) -> None:
 
 
 def _describe_failure(nb_path: Path, out_path: Path, err: Exception) -> str:
-    """Message naming the notebook, the failing cell and the error."""
+    """Message naming the notebook, the failing cell (1-based, as in the source notebook) and the error."""
     import nbformat
 
-    cell_no, source = "?", ""
+    cell_no, first_line = "?", ""
     try:
-        nb = nbformat.read(out_path, as_version=4)
-        for i, cell in enumerate(nb.cells):
-            if cell.get("cell_type") == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-                cell_no, source = str(i), cell.source.strip().splitlines()[0][:100] if cell.source.strip() else ""
+        executed = nbformat.read(out_path, as_version=4)
+        source = nbformat.read(nb_path, as_version=4)
+        failing = next(
+            c for c in executed.cells
+            if c.get("cell_type") == "code" and any(o.get("output_type") == "error" for o in c.get("outputs", []))
+        )
+        for i, cell in enumerate(source.cells, start=1):
+            if cell.cell_type == "code" and cell.source == failing.source:
+                cell_no = str(i)
                 break
+        lines = [ln for ln in failing.source.strip().splitlines() if ln.strip()]
+        first_line = lines[0][:100] if lines else ""
     except Exception:  # noqa: BLE001 - best effort only
         pass
     ename = getattr(err, "ename", type(err).__name__)
     evalue = getattr(err, "evalue", str(err))
     return (
-        f"notebook {nb_path.name} failed in cell {cell_no} ({source!r}): {ename}: {evalue}\n"
+        f"notebook {nb_path.name} failed in cell {cell_no} ({first_line!r}): {ename}: {evalue}\n"
         f"  executed copy with the traceback: {out_path}"
     )
 
@@ -123,7 +130,9 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
                     progress_bar=False, log_output=False,
                 )
             except Exception as err:  # papermill raises PapermillExecutionError
-                raise NotebookFailed(_describe_failure(nb_path, out_path, err)) from None
+                message = _describe_failure(nb_path, out_path, err)
+                failed_copy = staging.with_name(f".failed-{study.name}") / "notebooks" / nb_path.name
+                raise NotebookFailed(message.replace(str(out_path), str(failed_copy))) from None
             timings[nb_path.name] = round(time.time() - t, 1)
         html_path = assemble.build_report(study, staging, timings=timings, started=t0)
         assemble.disclosure_gate(study, staging)
