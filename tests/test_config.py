@@ -93,3 +93,10 @@ def test_not_yaml(tmp_path):
     path.write_text("study: [unclosed\n")
     with pytest.raises(StudyConfigError, match=r"not valid YAML"):
         load_study(path)
+
+
+def test_study_yaml_reference_is_current():
+    from helpers.config import schema_markdown
+
+    current = (ROOT / "docs" / "study-yaml.md").read_text(encoding="utf-8")
+    assert current == schema_markdown(), "docs/study-yaml.md is stale: run `python -m helpers.config --docs`"

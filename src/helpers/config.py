@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +232,64 @@ def load_study(name_or_path: str | os.PathLike) -> Study:
         )
     study._source = source
     return study
+
+
+def schema_markdown() -> str:
+    """Markdown reference of every study-YAML key (type, default, description)."""
+    from pydantic import BaseModel
+
+    lines = [
+        "# Study YAML reference",
+        "",
+        "Generated from `src/helpers/schema/` by `python -m helpers.config --docs`; do not edit by hand.",
+        "Unknown keys are errors. See `studies/demo.yaml` for a complete example.",
+        "",
+    ]
+
+    def type_name(annotation) -> str:
+        text = str(annotation) if getattr(annotation, "__args__", None) else getattr(annotation, "__name__", str(annotation))
+        text = re.sub(r"helpers\.schema\.\w+\.", "", text)
+        return text.replace("typing.", "").replace("|", "or")
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        rows = []
+        nested = []
+        for name, field in model.model_fields.items():
+            key = f"{prefix}{name}"
+            ann = field.annotation
+            sub = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+            if sub is None:
+                args = getattr(ann, "__args__", ())
+                sub = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+                if sub is None:
+                    for a in args:
+                        inner = getattr(a, "__args__", ())
+                        sub = next((b for b in inner if isinstance(b, type) and issubclass(b, BaseModel)), sub)
+            if sub is not None and sub is not model:
+                nested.append((key, sub))
+            default = "required" if field.is_required() else repr(field.get_default(call_default_factory=True))
+            if sub is not None and not field.is_required():
+                default = "(section defaults)" if field.get_default() is not None else "None"
+            desc = (field.description or "").replace("|", "\\|")
+            rows.append(f"| `{key}` | `{type_name(ann)}` | {default.replace('|', chr(92) + '|')} | {desc} |")
+        lines.extend(["| key | type | default | meaning |", "|---|---|---|---|", *rows, ""])
+        for key, sub in nested:
+            doc = (sub.__doc__ or "").strip().splitlines()[0] if sub.__doc__ else ""
+            lines.extend([f"## `{key}`", "", doc, ""])
+            walk(sub, f"{key}.")
+
+    walk(Study, "")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--docs"]:
+        from helpers.atomic import write_text
+
+        write_text(paths.PROJECT_ROOT / "docs" / "study-yaml.md", schema_markdown())
+        print("wrote docs/study-yaml.md")
+    else:
+        for arg in sys.argv[1:] or ["demo"]:
+            print(f"{arg}: OK ({load_study(arg).source})")

@@ -134,7 +134,7 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
                 failed_copy = staging.with_name(f".failed-{study.name}") / "notebooks" / nb_path.name
                 raise NotebookFailed(message.replace(str(out_path), str(failed_copy))) from None
             timings[nb_path.name] = round(time.time() - t, 1)
-        html_path = assemble.build_report(study, staging, timings=timings, started=t0)
+        html_path = assemble.build_report(study, staging, timings=timings, started=t0, log=log)
         assemble.disclosure_gate(study, staging)
         keep = staging.with_name(f".failed-{study.name}")
         if keep.exists():
@@ -165,8 +165,12 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
                 log(f"[pdf] {final / 'report.pdf'}")
             elif pdf:
                 log("[pdf] no headless Chromium found; run `make pdf` to install it")
+            else:
+                log("[pdf] skipped: no headless Chromium (`make pdf` installs one)")
         except ImportError:
             pass
+        except RuntimeError as err:  # pdf.PrintFailed: the HTML report stands; say why there is no PDF
+            log(f"[pdf] not printed: {err}")
     seconds = round(time.time() - t0, 1)
     log(f"[done] {html_final} in {seconds} s")
     return RunResult(report_dir=final, html=html_final, seconds=seconds, timings=timings)
@@ -187,7 +191,17 @@ def main(argv: list[str] | None = None) -> int:
     except NotebookFailed as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except (assemble_errors()) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return 0
+
+
+def assemble_errors() -> tuple[type[Exception], ...]:
+    """Errors of report assembly that end a run with a message instead of a traceback."""
+    from helpers.assemble import AssemblyError, DisclosureFailure
+
+    return (AssemblyError, DisclosureFailure)
 
 
 if __name__ == "__main__":
