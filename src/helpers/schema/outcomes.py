@@ -67,6 +67,10 @@ class OutcomesConfig(Section):
         description="died/emigrated/state pension before a horizon: excluded from N, or counted as no outcome",
     )
     multiplicity: Literal["holm", "bonferroni", "none"] = "holm"
+    estimates_with_masked_counts: bool = Field(
+        default=False,
+        description="show differences/ratios/p in rows whose counts are masked (they reveal the masked count)",
+    )
     definitions: dict[str, OutcomeDefinition]
     questionnaires: QuestionnaireConfig = QuestionnaireConfig()
 
