@@ -212,7 +212,8 @@ def test_appendix_and_summary_notebooks_run_and_assemble(sandbox):
     text = text_of(html)
     # summary first, saying which stages did not run; methods written from the YAML
     assert text.index("The cohort stage did not run") < text.index("1 Methods")
-    assert "municipality 183" in text and "aged 18 to 65" in text and "Exact matching 1:1" in text
+    assert "municipality 183" in text and "aged 18 to 65" in text and "nearest-neighbour matching 1:1" in text
+    assert "Mahalanobis distance" in text
     assert "Fisher's exact test" in text and "Counts of 1 to 4 persons are masked" in text
     assert "Run started" in text and "80_appendix.ipynb" in text  # the run-time slot was filled
     checklist = [tr.find_all("td")[1].get_text() for tr in soup.select("table.rpt-checklist tbody tr")]

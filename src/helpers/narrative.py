@@ -94,8 +94,12 @@ def _population(study: Study, output_dir, language: str) -> str:
             for k, v in (("int", n_int), ("ctl", n_ctl))}
     how = {"exact": _t(language, "matched on benefit history, age and sex in the same calendar week",
                        "matchet på ydelseshistorik, alder og køn i samme kalenderuge"),
-           "nearest": _t(language, "matched on a propensity score in the same calendar week",
-                         "matchet på en propensity score i samme kalenderuge")}[study.matching.method]
+           "nearest": (_t(language, "matched on benefit history, age and sex (Mahalanobis distance) in the same "
+                             "calendar week",
+                          "matchet på ydelseshistorik, alder og køn (Mahalanobis-afstand) i samme kalenderuge")
+                       if study.matching.distance == "mahalanobis" else
+                       _t(language, "matched on a propensity score in the same calendar week",
+                          "matchet på en propensity score i samme kalenderuge"))}[study.matching.method]
     return _t(language,
               f"The report compares {show['int']} persons who took part in the programme with {show['ctl']} "
               f"control persons from the register, {how}. The groups were not assigned at random: differences "
@@ -180,10 +184,10 @@ def _survival(study: Study, output_dir, language: str) -> str:
     d = res.get("rmst_difference_weeks")
     if _is_num(d):
         text += " " + _t(language,
-                         f"Within {res.get('rmst_horizon_weeks')} weeks, the programme group spent on average "
+                         f"Within {_num(res.get('rmst_horizon_weeks'), 0)} weeks, the programme group spent on average "
                          f"{_num(d, 1)} more weeks after reaching lasting self-support than the controls (95% CI "
                          f"{_num(res.get('rmst_difference_ci_low'), 1)} to {_num(res.get('rmst_difference_ci_high'), 1)}).",
-                         f"Inden for {res.get('rmst_horizon_weeks')} uger havde indsatsgruppen i gennemsnit "
+                         f"Inden for {_num(res.get('rmst_horizon_weeks'), 0, language)} uger havde indsatsgruppen i gennemsnit "
                          f"{_num(d, 1, language)} flere uger efter at være blevet varigt selvforsørgende end "
                          f"kontrolgruppen (95 %-KI {_num(res.get('rmst_difference_ci_low'), 1, language)} til "
                          f"{_num(res.get('rmst_difference_ci_high'), 1, language)}).")
@@ -340,12 +344,23 @@ def methods_matching(study: Study, language: str | None = None) -> str:
         cal = (_t(lang, f"a caliper of {m.caliper:g} SD of the {m.distance} distance",
                   f"en caliper på {_g(m.caliper, 'da')} SD af {m.distance}-afstanden") if m.caliper
                else _t(lang, "no caliper", "ingen caliper"))
-        text = _t(lang, f"Greedy nearest-neighbour matching {ratio} {repl} on the {m.distance} of a "
-                        f"logistic propensity score of {', '.join(m.covariates)}, within the index week, with {cal}; "
-                        f"participants pick controls in '{m.order}' order.",
-                  f"Grådig nærmeste-nabo-matchning {ratio} {repl} på {m.distance} af en logistisk "
-                  f"propensity score af {', '.join(m.covariates)}, inden for indeksugen, med {cal}; deltagerne "
-                  f"vælger kontroller i rækkefølgen '{m.order}'.")
+        exact = ", ".join(m.exact)
+        within_en = f", exactly within {exact}" if exact else ""
+        within_da = f", eksakt inden for {exact}" if exact else ""
+        if m.distance == "mahalanobis":
+            text = _t(lang, f"Greedy nearest-neighbour matching {ratio} {repl} on the Mahalanobis distance of "
+                            f"{', '.join(m.covariates)}, within the index week{within_en}, with {cal}; "
+                            f"participants pick controls in '{m.order}' order.",
+                      f"Grådig nærmeste-nabo-matchning {ratio} {repl} på Mahalanobis-afstanden af "
+                      f"{', '.join(m.covariates)}, inden for indeksugen{within_da}, med {cal}; deltagerne "
+                      f"vælger kontroller i rækkefølgen '{m.order}'.")
+        else:
+            text = _t(lang, f"Greedy nearest-neighbour matching {ratio} {repl} on the {m.distance} of a "
+                            f"logistic propensity score of {', '.join(m.covariates)}, within the index week{within_en}, "
+                            f"with {cal}; participants pick controls in '{m.order}' order.",
+                      f"Grådig nærmeste-nabo-matchning {ratio} {repl} på {m.distance} af en logistisk "
+                      f"propensity score af {', '.join(m.covariates)}, inden for indeksugen{within_da}, med {cal}; "
+                      f"deltagerne vælger kontroller i rækkefølgen '{m.order}'.")
     text += " " + _t(lang, "Control weights are 1/m in a matched set with m controls (ATT). Balance is judged by the "
                            f"standardised mean difference (SMD), with |SMD| <= {m.smd_threshold:g} taken as balanced.",
                      "Kontrolpersoners vægt er 1/m i et matchet sæt med m kontroller (ATT). Balancen vurderes med "

@@ -184,13 +184,23 @@ def _t(language: str, en: str, da: str) -> str:
     return da if language == "da" else en
 
 
-def inputs_table(records: list[dict[str, Any]], language: str) -> pd.DataFrame:
-    """Input files with SHA-256 and rows, column names in the study's language."""
+def inputs_table(records: list[dict[str, Any]], language: str, min_cell: int | None = None) -> pd.DataFrame:
+    """Input files with SHA-256 and rows, column names in the study's language.
+
+    Row counts of 1 .. ``min_cell`` - 1 are masked: a form's rows can be persons.
+    """
+
+    def rows_text(n: Any) -> str:
+        if n is None:
+            return ""
+        if min_cell is not None and 0 < int(n) < min_cell:
+            return f"<{min_cell}"
+        return f"{int(n):,}".replace(",", "." if language == "da" else ",")
+
     rows = [{
         _t(language, "File", "Fil"): r["path"],
         "SHA-256": r.get("sha256") or _t(language, "missing", "mangler"),
-        _t(language, "Rows", "Rækker"): "" if r.get("rows") is None else f'{int(r["rows"]):,}'.replace(
-            ",", "." if language == "da" else ","),
+        _t(language, "Rows", "Rækker"): rows_text(r.get("rows")),
         _t(language, "Source of hash", "Kilde til hash"): {
             "ingest manifest": _t(language, "ingest manifest", "ingest-manifest"),
             "hashed at report time": _t(language, "hashed at report time", "beregnet ved rapportkørsel"),
