@@ -180,9 +180,15 @@ def _index_weeks(n: int, first_week: int, n_weeks: int, seed: int = 11) -> np.nd
 
 
 def step_outcomes(n_persons: int) -> dict:
-    """Processed store -> per-person outcomes for every person."""
+    """Processed store -> per-person outcomes for every person, with the pipeline's own functions.
+
+    Time to lasting self-support (:func:`helpers.status.lasting_self_support`, employment
+    required), status at 4 horizons (:func:`helpers.status.state_at`) and weeks per category
+    per year for 5 years (:func:`helpers.status.weeks_by_category_per_year`), in blocks of
+    persons so memory stays bounded.
+    """
     from helpers import status, store
-    from helpers.codes import CATEGORIES, CodeBook
+    from helpers.codes import CodeBook
     from helpers.config import load_study
 
     study = load_study(bench_study(n_persons, "parquet"))
@@ -190,30 +196,27 @@ def step_outcomes(n_persons: int) -> dict:
     weekly = store.load_weekly(study)
     monthly = store.load_monthly(study)
     book = CodeBook.default()
-    rows = np.arange(len(weekly.person_id))
-    index = _index_weeks(len(rows), weekly.first_week, weekly.n_weeks)
-    result = {}
+    n = len(weekly.person_id)
+    index = _index_weeks(n, weekly.first_week, weekly.n_weeks)
     block = 50_000
-    first_run = np.empty(len(rows), dtype=np.int64)
-    at_h = np.empty((len(rows), len(HORIZONS)), dtype=bool)
-    per_year = np.zeros((len(CATEGORIES),), dtype=np.int64)
-    employed_lookup = book.codes_where(categories=["self_support"], codes=[121, 122, 123])
-    for s in range(0, len(rows), block):
-        r = rows[s:s + block]
-        codes = weekly.aligned(r, index[s:s + block], 1, 313)
-        ss = status.self_supported(codes, book)
-        first_run[s:s + block] = status.run_starts(ss, 4)
-        for j, h in enumerate(HORIZONS):
-            at_h[s:s + block, j] = status.status_at(codes, h - 1, employed_lookup)
-        cats = book.categories(np.where(codes >= 0, codes, 0))
-        for y in range(5):
-            sl = cats[:, y * 52:(y + 1) * 52]
-            per_year += np.bincount(sl.ravel(), minlength=len(CATEGORIES))[: len(CATEGORIES)]
-        weeks_abs = index[s:s + block, None] + np.arange(1, 313)[None, :]
-        monthly.employed_in_weeks(r, weeks_abs)
-    result["seconds"] = time.time() - t
-    result["events"] = int((first_run >= 0).sum())
-    return result
+    events = 0
+    states: dict[str, int] = {}
+    person_years = 0
+    for s in range(0, n, block):
+        rows = np.arange(s, min(n, s + block))
+        idx = index[s:s + block]
+        lasting = status.lasting_self_support(weekly, monthly, rows, idx, n=4, require_employment=True,
+                                              codebook=book)
+        events += int((lasting["lasting_week"] > 0).sum())
+        codes = status.aligned_codes(weekly, rows, idx, 0, max(HORIZONS) + 1)
+        employed, _ = status.aligned_employment(monthly, weekly.person_id[rows], idx, 0, max(HORIZONS) + 1)
+        for h in HORIZONS:
+            values, counts = np.unique(status.state_at(codes, h, book, employed=employed), return_counts=True)
+            for v, c in zip(values, counts, strict=True):
+                states[str(v)] = states.get(str(v), 0) + int(c)
+        per_year = status.weeks_by_category_per_year(weekly, rows, idx, 5, book)
+        person_years += int(per_year["weeks"].sum())
+    return {"seconds": time.time() - t, "events": events, "person_weeks_classified": person_years}
 
 
 def step_naive(n_persons: int) -> dict:

@@ -352,7 +352,9 @@ def history_counts(reg: Register, rows: np.ndarray, weeks: np.ndarray, specs: Se
     order = np.argsort(rows, kind="stable")
     uniq, first = np.unique(rows[order], return_index=True)
     bounds = np.r_[first, len(rows)]
-    for b in range(0, len(uniq), block):
+    from helpers.progress import bar
+
+    for b in bar(range(0, len(uniq), block), desc="covariates at index weeks", unit="block"):
         ub = uniq[b:b + block]
         sel = order[bounds[b]:bounds[min(b + block, len(uniq))]]
         local = np.searchsorted(ub, rows[sel])

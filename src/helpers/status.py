@@ -439,7 +439,12 @@ def aligned_codes(weekly: WeeklyStatus, rows: np.ndarray, index_weeks: np.ndarra
     out = np.full((len(rows), max(width, 0)), NO_DATA, dtype=np.int16)
     if len(rows) == 0 or width <= 0:
         return out
-    for week, who in _groups_by_index_week(index_weeks):
+    from helpers.progress import bar
+
+    groups = _groups_by_index_week(index_weeks)
+    if len(rows) > 100_000:  # only register-scale calls get a progress bar
+        groups = bar(groups, total=len(np.unique(index_weeks)), desc="weekly codes by index week", unit="week")
+    for week, who in groups:
         a = week + start - weekly.first_week  # column of the first wanted week in weekly.codes
         lo, hi = max(a, 0), min(a + width, weekly.n_weeks)
         if lo < hi:

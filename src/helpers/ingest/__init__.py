@@ -217,7 +217,8 @@ def ingest(study, force: bool = False, progress: Callable[[str], None] | None = 
     force : bool
         Re-ingest even when inputs, parameters and key are unchanged.
     progress : callable, optional
-        Called with a short message after each chunk (e.g. ``print``).
+        Called with a short message after each chunk (e.g. ``print``); by default a status
+        line on the terminal (:class:`helpers.progress.StatusLine`, silent in tests).
 
     Returns
     -------
@@ -268,6 +269,20 @@ def ingest(study, force: bool = False, progress: Callable[[str], None] | None = 
     if not force and _up_to_date(target, inputs, parameters, key):
         return IngestResult.from_store(target, skipped=True)
 
+    own_progress = None
+    if progress is None:
+        from helpers.progress import StatusLine
+
+        progress = own_progress = StatusLine(f"ingest {study.name}")
+    try:
+        return _ingest_staged(study, key, scans, inputs, parameters, dream_files, form_files, target, t0, progress)
+    finally:
+        if own_progress is not None:
+            own_progress.close()
+
+
+def _ingest_staged(study, key, scans, inputs, parameters, dream_files, form_files, target, t0, progress):
+    data = study.data
     with StagedStore(target) as stage:
         parsed = [forms_mod.read_form(name, f, study, key.key) for name, f in form_files.items()]
         forms_mod.raise_if_errors(parsed)
