@@ -560,9 +560,9 @@ def weighted_risk_difference(
     import statsmodels.api as sm
 
     X = np.column_stack([np.ones_like(y), t.astype(float)])
-    with _quiet():
+    with _quiet():  # bse is computed lazily: keep it inside (0 events give sqrt(-0) warnings)
         fit = sm.WLS(y, X, weights=w).fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
-    se = float(fit.bse[1])
+        se = float(fit.bse[1])
     if not np.isfinite(se) or se == 0:
         p = 1.0 if abs(d) < 1e-15 else math.nan
         return WeightedResult(Estimate(d, math.nan, math.nan, "risk difference", method, alpha, 0.0), p,
