@@ -159,12 +159,9 @@ class Study(Section):
         return self.model_dump(mode="json")
 
 
-def _rel(p: Path | str) -> str:
-    p = Path(p)
-    try:
-        return str(p.resolve().relative_to(paths.PROJECT_ROOT.resolve()))
-    except ValueError:
-        return str(p)
+def _rel(path: str | Path) -> str:
+    """``path`` relative to the repository root when inside it, else as given."""
+    return paths.relative(path)
 
 
 def _format_error(source: Path, err: ValidationError) -> str:

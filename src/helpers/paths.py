@@ -33,3 +33,12 @@ def processed_dir(study: str) -> Path:
 def report_dir(study: str) -> Path:
     """Return ``reports/<study>``: the rendered report and its artefacts."""
     return REPORTS_DIR / study
+
+
+def relative(path: str | os.PathLike) -> str:
+    """``path`` relative to the repository root when inside it, else as given (for messages)."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(PROJECT_ROOT.resolve()))
+    except ValueError:
+        return str(p)

@@ -50,12 +50,8 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def rel(path: str | Path) -> str:
-    """Path relative to the project root when inside it (never an absolute home path)."""
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(paths.PROJECT_ROOT.resolve()))
-    except ValueError:
-        return str(p)
+    """``path`` relative to the repository root when inside it, else as given."""
+    return paths.relative(path)
 
 
 def git_state(root: str | Path | None = None) -> dict[str, Any]:

@@ -19,11 +19,7 @@ class IngestError(ValueError):
 
 def rel(path: str | Path) -> str:
     """``path`` relative to the repository root when inside it, else as given."""
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(paths.PROJECT_ROOT.resolve()))
-    except ValueError:
-        return str(p)
+    return paths.relative(path)
 
 
 @dataclass(frozen=True)
