@@ -424,14 +424,21 @@ def methods_tests(study: Study, language: str | None = None) -> str:
              f"{s.rmst_horizon} uger med bootstrap over matchede sæt ({s.bootstrap_draws} træk, seed + 2)."),
         _t(lang, f"**Investment**: benefit weeks priced at {inv.price_year} prices"
                  + (" and split between municipality and state by the refusion rules" if inv.refusion else "")
-                 + f", over {inv.horizon_years} years for {_actors(inv.perspective, lang)}, "
-                   "discounted with the Ministry of Finance's social discount rate; uncertainty by "
+                 + f", over {inv.horizon_years} observed years"
+                 + (f" and {inv.extrapolate_years} extrapolated years (last observed saving x {inv.retention:g} per year)"
+                    if inv.extrapolate_years else "")
+                 + f" for {_actors(inv.perspective, lang)}, "
+                   "discounted with the Ministry of Finance's social discount rate; uncertainty by a bootstrap over "
+                   f"matched sets (seed + 2) and "
                    f"{inv.monte_carlo_draws} Monte Carlo draws (seed + 3).",
            f"**Investering**: ydelsesuger prissat i {inv.price_year}-priser"
            + (" og fordelt mellem kommune og stat efter refusionsreglerne" if inv.refusion else "")
-           + f", over {inv.horizon_years} år for {_actors(inv.perspective, lang)}, tilbagediskonteret med "
-             f"Finansministeriets samfundsøkonomiske diskonteringsrente; usikkerhed ved {inv.monte_carlo_draws} "
-             "Monte Carlo-træk (seed + 3)."),
+           + f", over {inv.horizon_years} observerede år"
+           + (f" og {inv.extrapolate_years} fremskrevne år (sidste observerede besparelse x "
+              f"{_g(inv.retention, 'da')} pr. år)" if inv.extrapolate_years else "")
+           + f" for {_actors(inv.perspective, lang)}, tilbagediskonteret med "
+             "Finansministeriets samfundsøkonomiske diskonteringsrente; usikkerhed ved bootstrap over matchede sæt "
+             f"(seed + 2) og {inv.monte_carlo_draws} Monte Carlo-træk (seed + 3)."),
         _t(lang, f"**Power** of the design: exact power of Fisher's test (alpha {pw.alpha:g}) for {pw.n_per_group} "
                  f"persons per group and the planned shares, compared with normal approximations; target power "
                  f"{pw.target_power:g}.",
