@@ -478,7 +478,8 @@ def table_one(frame: pd.DataFrame, covariates: Sequence[str], group: str, *, min
     extremes = disclosure.check_no_extremes(table, item=item)
     if not counted.passed or not extremes.passed:
         detail = "; ".join(c.detail for c in (counted, extremes) if not c.passed)
-        return table, disclosure.Check(item=item, status="FAIL", detail=detail, masked=n_masked)
+        detail_da = "; ".join(c.detail_da or c.detail for c in (counted, extremes) if not c.passed)
+        return table, disclosure.Check(item=item, status="FAIL", detail=detail, detail_da=detail_da, masked=n_masked)
     detail = f"{n_masked} cell(s) masked (counts below {min_cell})" if n_masked else f"all counts 0 or >= {min_cell}"
     detail_da = f"{n_masked} celle(r) skjult (antal under {min_cell})" if n_masked else f"alle antal 0 eller >= {min_cell}"
     return table, disclosure.Check(item=item, status="PASS", detail=detail, masked=n_masked, detail_da=detail_da)

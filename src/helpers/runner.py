@@ -29,6 +29,22 @@ from helpers.report import OUTPUT_ENV
 DEFAULT_KERNEL = "dream-eval"
 
 
+def _ipc_kernel_manager():
+    """A kernel manager that talks to the kernel over local IPC sockets instead of TCP.
+
+    Nothing leaves the machine either way; IPC also avoids ipykernel's warning about
+    unencrypted TCP in every run's output.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
 class NotebookFailed(RuntimeError):
     """A notebook raised; the message names the notebook and the failing cell."""
 
@@ -128,6 +144,7 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
                     parameters={"study": study.name},
                     kernel_name=kernel, cwd=str(nb_path.parent),
                     progress_bar=False, log_output=False,
+                    kernel_manager_class=_ipc_kernel_manager(),
                 )
             except Exception as err:  # papermill raises PapermillExecutionError
                 message = _describe_failure(nb_path, out_path, err)

@@ -1464,7 +1464,7 @@ def table_cif(a: SurvivalAnalysis, lang: str, *, item: str) -> tuple[pd.DataFram
         flags.append({"events": c["events"], "n": c["n"], "at_risk": c["at_risk"]})
     frame = pd.DataFrame(rows)
     if frame.empty:
-        return frame, Check(item=item, status="PASS", detail="no rows")
+        return frame, Check(item=item, status="PASS", detail="no rows", detail_da="ingen rækker")
     masked, check = mask_rows(frame, small_estimate(pd.DataFrame(flags), a.min_cell), a.min_cell,
                               value_cols=["cif", "ci", "km"], item=item)
     if lang == "da":

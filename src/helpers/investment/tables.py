@@ -198,7 +198,9 @@ def yearly_table(analysis: InvestmentAnalysis, language: str, min_cell: int, *,
     n_masked = int(small.sum())
     check = Check(item=item, status="PASS",
                   detail=(f"{n_masked} year(s) with a group below {min_cell} masked" if n_masked
-                          else f"all groups per year 0 or >= {min_cell}"))
+                          else f"all groups per year 0 or >= {min_cell}"),
+                  detail_da=(f"{n_masked} år med en gruppe under {min_cell} skjult" if n_masked
+                             else f"alle grupper pr. år er 0 eller >= {min_cell}"))
     base = disclosure_check(analysis, min_cell, item=item)
     if not base.passed:
         check = base
@@ -332,7 +334,8 @@ def reconciliation_tables(rec: Reconciliation, cfg, language: str) -> tuple[pd.D
 
 def no_person_data(item: str) -> Check:
     """Check of a table built from assumptions only (no person data)."""
-    return Check(item=item, status="PASS", detail="assumptions and published figures only; no person data")
+    return Check(item=item, status="PASS", detail="assumptions and published figures only; no person data",
+                 detail_da="kun forudsætninger og offentliggjorte tal; ingen persondata")
 
 
 def narrative(analysis: InvestmentAnalysis, language: str) -> list[tuple[str, str]]:
