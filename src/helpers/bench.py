@@ -184,8 +184,8 @@ def step_outcomes(n_persons: int) -> dict:
 
     Time to lasting self-support (:func:`helpers.status.lasting_self_support`, employment
     required), status at 4 horizons (:func:`helpers.status.state_at`) and weeks per category
-    per year for 5 years (:func:`helpers.status.weeks_by_category_per_year`), in blocks of
-    persons so memory stays bounded.
+    per year for 5 years (:func:`helpers.status.weeks_by_category_per_year`), reading the store
+    in blocks of persons (:func:`helpers.store.iter_blocks`) so memory stays bounded.
     """
     from helpers import status, store
     from helpers.codes import CodeBook
@@ -193,23 +193,21 @@ def step_outcomes(n_persons: int) -> dict:
 
     study = load_study(bench_study(n_persons, "parquet"))
     t = time.time()
-    weekly = store.load_weekly(study)
-    monthly = store.load_monthly(study)
     book = CodeBook.default()
-    n = len(weekly.person_id)
-    index = _index_weeks(n, weekly.first_week, weekly.n_weeks)
-    block = 50_000
     events = 0
     states: dict[str, int] = {}
     person_years = 0
-    for s in range(0, n, block):
-        rows = np.arange(s, min(n, s + block))
-        idx = index[s:s + block]
+    offset = 0
+    for weekly, monthly in store.iter_blocks(study, block_rows=50_000):
+        n = len(weekly.person_id)
+        rows = np.arange(n)
+        idx = _index_weeks(offset + n, weekly.first_week, weekly.n_weeks)[offset:]
+        offset += n
         lasting = status.lasting_self_support(weekly, monthly, rows, idx, n=4, require_employment=True,
                                               codebook=book)
         events += int((lasting["lasting_week"] > 0).sum())
         codes = status.aligned_codes(weekly, rows, idx, 0, max(HORIZONS) + 1)
-        employed, _ = status.aligned_employment(monthly, weekly.person_id[rows], idx, 0, max(HORIZONS) + 1)
+        employed, _ = status.aligned_employment(monthly, weekly.person_id, idx, 0, max(HORIZONS) + 1)
         for h in HORIZONS:
             values, counts = np.unique(status.state_at(codes, h, book, employed=employed), return_counts=True)
             for v, c in zip(values, counts, strict=True):

@@ -299,3 +299,42 @@ def load_form(study, name: str) -> pd.DataFrame:
         raise FileNotFoundError(f"{path}: the study has no {name!r} form (data.forms.{name} is null or was not "
                                 "ingested)")
     return pq.read_table(_require(directory, f"forms_{name}.parquet")).to_pandas()
+
+
+def iter_blocks(study, block_rows: int = 50_000, *, first_week: int | None = None,
+                last_week: int | None = None, monthly: bool = True):
+    """Yield ``(WeeklyStatus, MonthlyEmployment | None)`` for consecutive blocks of persons.
+
+    For computations over every person of a register-scale store: memory is bounded by
+    ``block_rows`` × weeks instead of the whole matrix. Weekly and monthly blocks hold the
+    same persons in the same (store) order.
+    """
+    import pyarrow.parquet as pq
+
+    directory = _store_dir(study)
+    wf = pq.ParquetFile(_require(directory, "weekly.parquet"))
+    lo, hi = _week_range(wf.schema_arrow.names)
+    a = lo if first_week is None else max(int(first_week), lo)
+    b = hi if last_week is None else min(int(last_week), hi)
+    wcols = ["person_id"] + [week_col(w) for w in range(a, b + 1)]
+    mbatches = None
+    if monthly:
+        mf = pq.ParquetFile(_require(directory, "monthly.parquet"))
+        mnames = mf.schema_arrow.names[1:]
+        first_month = calendar.month_index(int(mnames[0][1:5]), int(mnames[0][6:8])) if mnames else 0
+        mbatches = mf.iter_batches(batch_size=block_rows, columns=["person_id", *mnames])
+    for wb in wf.iter_batches(batch_size=block_rows, columns=wcols):
+        ids = np.asarray(wb.column(0).to_pylist(), dtype=object)
+        codes = np.column_stack([wb.column(j).to_numpy(zero_copy_only=False)
+                                 for j in range(1, wb.num_columns)]).astype(np.int16, copy=False)
+        weekly = WeeklyStatus(person_id=ids, first_week=a, codes=codes)
+        month_block = None
+        if mbatches is not None:
+            mb = next(mbatches)
+            if mb.num_rows != wb.num_rows or mb.column(0).to_pylist() != wb.column(0).to_pylist():
+                raise ValueError(f"{directory}: weekly.parquet and monthly.parquet hold persons in different "
+                                 "orders; re-run the ingest with force=True")
+            degree = np.column_stack([mb.column(j).to_numpy(zero_copy_only=False)
+                                      for j in range(1, mb.num_columns)]).astype(np.float32, copy=False)
+            month_block = MonthlyEmployment(person_id=ids, first_month=first_month, degree=degree)
+        yield weekly, month_block
