@@ -60,7 +60,7 @@ bench: $(STAMP)
 
 ## lab: JupyterLab on the project's kernel
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 ## strip: remove outputs from committed notebooks (nbstripout)
 strip: $(STAMP)
