@@ -41,7 +41,7 @@ def _register():
     codes = np.zeros((len(ids), N_WEEKS), dtype=np.int16)
     on = {i: k for k, i in enumerate(ids)}
     codes[on["T1"], C - 120:C + 10] = 730          # 120 weeks of cash benefit before W
-    codes[on["T2"], C + 2 - 156:C + 2] = 733       # 156 weeks before W+2: fails "at most 130"
+    codes[on["T2"], C + 2 - 156:C + 3] = 733       # 156 weeks before W+2 and W+2 itself: fails "at most 130"
     codes[on["C1"], C - 90:C + 30] = 730           # eligible at W and W+2
     codes[on["C1"], C + 20] = 999                  # dies during the programme
     codes[on["C1"], C + 21:] = 999
@@ -356,3 +356,23 @@ def test_matching_removes_injected_selection_on_history():
     assert balance.max_abs_smd(res.balance, "before", cohort.HISTORY_COVARIATES) > 0.3
     assert res.match_summary["max_abs_smd_after_history"] < 0.1
     assert res.match_summary["n_treated_matched"] == 50
+
+
+def test_control_who_left_benefits_in_the_index_week_is_not_a_candidate(demo_study):
+    """Risk sets: C1 is on cash benefit up to W-1 only. Checked in W-1 alone it would be a control
+    at W; with the default (also on benefit in the index week) it is not, so it has not already
+    left benefits when it is drawn."""
+    persons, residence, weekly, monthly, screening = _register()
+    codes = weekly.codes.copy()
+    c1 = list(weekly.person_id).index("C1")
+    codes[c1, C:C + 3] = 0  # leaves cash benefit in the index week W (and stays off until W+2)
+    weekly = WeeklyStatus(person_id=weekly.person_id, first_week=weekly.first_week, codes=codes)
+    def allow(study):
+        return study.model_copy(update={"matching": study.matching.model_copy(update={"allow_unmatched": True})})
+
+    strict = cohort.build_cohort(allow(_study(demo_study)), persons, residence, weekly, monthly, screening)
+    loose = cohort.build_cohort(allow(_study(demo_study, benefit_weeks="before")), persons, residence, weekly,
+                                monthly, screening)
+    at_w = lambda res: set(res.candidates.loc[res.candidates["index_week"] == W, "person_id"])  # noqa: E731
+    assert "C1" in at_w(loose)
+    assert "C1" not in at_w(strict)

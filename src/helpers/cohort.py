@@ -102,8 +102,8 @@ REASON_LABELS: dict[str, tuple[str, str]] = {
                                "Screenet til projektet (kan ikke være kontrol)"),
     "age": ("Age outside the range at the index week", "Alder uden for intervallet i indeksugen"),
     "municipality": ("Not resident in the municipality", "Ikke bosat i kommunen"),
-    "current_benefit": ("Not on a target benefit in the week before index",
-                        "Ikke på målgruppeydelse ugen før indeks"),
+    "current_benefit": ("Not on a target benefit in the week before index (or in the index week)",
+                        "Ikke på målgruppeydelse ugen før indeks (eller i indeksugen)"),
     "transfers": ("Too few weeks on public transfers", "For få uger på offentlig forsørgelse"),
     "cash_benefit_max": ("Too many weeks on cash benefit", "For mange uger på kontanthjælp"),
     "any_criterion": ("Fails at least one register criterion (kept, ITT)",
@@ -626,6 +626,9 @@ def build_cohort(study, persons: pd.DataFrame, residence: pd.DataFrame, weekly: 
     cov_t = covariates_at(reg, inc["row"].to_numpy(), inc["index_week"].to_numpy(), ccfg)
     cov_t["_target"] = reg.target[np.where(cov_t["baseline_code"] >= 0, cov_t["baseline_code"], 0)] & (
         cov_t["baseline_code"].to_numpy() >= 0)
+    if ccfg.benefit_weeks == "before_and_index":
+        cov_t["_target"] &= status.code_mask(code_at(reg, inc["row"].to_numpy(), inc["index_week"].to_numpy()),
+                                             reg.target)
     crit_t = criteria(cov_t, ccfg)
     rules = active_rules(ccfg)
     meets = crit_t[rules].all(axis=1).to_numpy()
@@ -782,6 +785,8 @@ def _eligible_pairs(reg: Register, rows: np.ndarray, weeks: np.ndarray, ccfg, ru
             ok = np.isin(municipality_at(reg, rows, weeks), ccfg.municipality)
         else:
             ok = status.code_mask(code_at(reg, rows, weeks - 1), reg.target)
+            if ccfg.benefit_weeks == "before_and_index":
+                ok &= status.code_mask(code_at(reg, rows, weeks), reg.target)
         rows, weeks = rows[ok], weeks[ok]
         now = persons(rows)
         n = log.add("eligibility", "control", rule, n, prev - now)

@@ -280,8 +280,13 @@ def methods_design(study: Study, language: str | None = None) -> str:
                  "weeks before the index week",
            f"på offentlig forsørgelse i mindst {c.min_weeks_on_transfers} af de {c.transfers_lookback_weeks} uger "
            "før indeksugen"),
-        _t(lang, f"receiving one of the benefits {subs} in the index week",
-           f"modtager en af ydelserne {subs} i indeksugen"),
+        (_t(lang, f"receiving one of the benefits {subs} in the week before the index week and in the index week "
+                  "itself (so a control has not left benefits at that calendar time)",
+            f"modtager en af ydelserne {subs} i ugen før indeksugen og i selve indeksugen (så en kontrolperson "
+            "ikke har forladt ydelsen på det tidspunkt)")
+         if c.benefit_weeks == "before_and_index" else
+         _t(lang, f"receiving one of the benefits {subs} in the week before the index week",
+            f"modtager en af ydelserne {subs} i ugen før indeksugen")),
     ]
     if c.max_weeks_cash_benefit is not None:
         rules.append(_t(lang, f"at most {c.max_weeks_cash_benefit} weeks on {cash} in the "

@@ -48,6 +48,11 @@ class CohortConfig(Section):
         description="code subcategories counted as 'cash benefit' weeks (null = every code of the "
         "cash_benefit category: kontanthjælp, uddannelseshjælp, integrationsydelse)",
     )
+    benefit_weeks: Literal["before", "before_and_index"] = Field(
+        default="before_and_index",
+        description="weeks in which a person must be on a target benefit: the week before the index week, "
+        "or that week and the index week itself (a control must not have left benefits in the index week)",
+    )
     index_from: Literal["inclusion_date"] = "inclusion_date"
     programme_weeks: int = Field(default=52, ge=1, description="length of the intervention (end of programme = FU)")
     intervention_failing_criteria: Literal["keep", "exclude"] = Field(
