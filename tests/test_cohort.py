@@ -112,6 +112,13 @@ def test_covariates_at_index_by_hand(hand):
     assert (t1["benefit_category"], t1["benefit_subcategory"], t1["activity"]) == ("cash_benefit", "kontanthjaelp", "passiv")
     c8 = cov.iloc[2]
     assert c8["weeks_transfer_52"] == 52 and c8["weeks_cash_benefit_156"] == 61  # 890 in W-1 is a transfer, not cash
+    # current spell: T1 on 730 since W-120; C8 on 730 since W-60 with sickness (a transfer) in W-1, index W+2
+    assert t1["current_spell_weeks"] == 120 and c8["current_spell_weeks"] == 62
+    assert (t1["weeks_cash_benefit_26"], t1["weeks_cash_benefit_52"]) == (26, 52)
+    assert (c8["weeks_cash_benefit_26"], c8["weeks_cash_benefit_52"]) == (25, 51)
+    # C2 left benefits at W-5: no current spell at W
+    c2 = cohort.covariates_at(reg, np.array([3]), np.array([W]), study.cohort).iloc[0]
+    assert c2["current_spell_weeks"] == 0
 
 
 def test_history_counts_agree_with_aligned_windows():

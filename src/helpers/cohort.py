@@ -83,7 +83,8 @@ ATTRITION_COLUMNS = ["step", "stage", "group", "n_before", "n_excluded", "n_afte
 COHORT_COLUMNS = [
     "person_id", "group", "index_week", "matched_set", "weight",
     "age", "sex", "weeks_transfer_52", "weeks_transfer_104", "weeks_transfer_156",
-    "weeks_cash_benefit_156", "weeks_employed_156", "benefit_category", "benefit_subcategory",
+    "weeks_cash_benefit_156", "weeks_cash_benefit_26", "weeks_cash_benefit_52", "current_spell_weeks",
+    "weeks_employed_156", "benefit_category", "benefit_subcategory",
     "activity", "active_measure", "municipality", "distance", "meets_criteria",
 ]
 
@@ -143,6 +144,10 @@ COVARIATE_LABELS: dict[str, tuple[str, str]] = {
     "weeks_transfer_104": ("Weeks on public transfers, last 104", "Uger på offentlig forsørgelse, seneste 104"),
     "weeks_transfer_156": ("Weeks on public transfers, last 156", "Uger på offentlig forsørgelse, seneste 156"),
     "weeks_cash_benefit_156": ("Weeks on cash benefit, last 156", "Uger på kontanthjælp mv., seneste 156"),
+    "weeks_cash_benefit_26": ("Weeks on cash benefit, last 26", "Uger på kontanthjælp mv., seneste 26"),
+    "weeks_cash_benefit_52": ("Weeks on cash benefit, last 52", "Uger på kontanthjælp mv., seneste 52"),
+    "current_spell_weeks": ("Weeks in the current spell on public transfers (up to 156)",
+                            "Uger i det aktuelle forløb på offentlig forsørgelse (op til 156)"),
     "weeks_employed_156": ("Weeks with employment, last 156", "Uger med beskæftigelse, seneste 156"),
     "benefit_category": ("Benefit category (week before index)", "Ydelseskategori (ugen før indeks)"),
     "benefit_subcategory": ("Benefit (week before index)", "Ydelse (ugen før indeks)"),
@@ -155,7 +160,10 @@ LEVEL_LABELS: dict[str, dict] = {
 }
 #: Covariates that describe benefit history (the brief's balance target |SMD| < 0.1).
 HISTORY_COVARIATES = ("weeks_transfer_52", "weeks_transfer_104", "weeks_transfer_156",
-                      "weeks_cash_benefit_156", "weeks_employed_156")
+                      "weeks_cash_benefit_156", "weeks_cash_benefit_26", "weeks_cash_benefit_52",
+                      "current_spell_weeks", "weeks_employed_156")
+#: Longest current spell counted by ``current_spell_weeks``.
+SPELL_CAP = 156
 #: Activity types of DREAM codes that are not an active labour-market measure.
 PASSIVE_ACTIVITIES = ("passiv", "passiv_or_na", "none")
 #: Numeric covariates shown as categories in balance tables.
@@ -406,7 +414,8 @@ def covariates_at(reg: Register, rows: np.ndarray, weeks: np.ndarray, cohort_cfg
     specs = [("weeks_transfer_52", "transfer", 52), ("weeks_transfer_104", "transfer", 104),
              ("weeks_transfer_156", "transfer", 156), ("transfer_lookback", "transfer", cohort_cfg.transfers_lookback_weeks),
              ("weeks_cash_benefit_156", "cash", 156), ("cash_lookback", "cash", cohort_cfg.cash_benefit_lookback_weeks),
-             ("weeks_employed_156", "employed", 156)]
+             ("weeks_employed_156", "employed", 156), ("weeks_cash_benefit_26", "cash", 26),
+             ("weeks_cash_benefit_52", "cash", 52)]
     counts = history_counts(reg, rows, weeks, specs)
     base = code_at(reg, rows, weeks - 1)
     safe = np.where(base >= 0, base, 0)
@@ -415,6 +424,9 @@ def covariates_at(reg: Register, rows: np.ndarray, weeks: np.ndarray, cohort_cfg
         "sex": pd.array(np.where(np.isnan(reg.sex[rows]), np.nan, reg.sex[rows]), dtype="Int8"),
         **{name: counts[name] for name, _, _ in specs[:3]},
         "weeks_cash_benefit_156": counts["weeks_cash_benefit_156"],
+        "weeks_cash_benefit_26": counts["weeks_cash_benefit_26"],
+        "weeks_cash_benefit_52": counts["weeks_cash_benefit_52"],
+        "current_spell_weeks": current_spell_weeks(reg, rows, weeks),
         "weeks_employed_156": counts["weeks_employed_156"],
         "benefit_category": np.where(base >= 0, reg.category_of[safe], "no_data"),
         "benefit_subcategory": np.where(base >= 0, reg.subcategory_of[safe], "no_data"),
@@ -426,6 +438,27 @@ def covariates_at(reg: Register, rows: np.ndarray, weeks: np.ndarray, cohort_cfg
         "cash_lookback": counts["cash_lookback"],
     })
     return frame
+
+
+def current_spell_weeks(reg: Register, rows: np.ndarray, weeks: np.ndarray, cap: int = SPELL_CAP) -> np.ndarray:
+    """Consecutive weeks on any public transfer ending with the week before the index week.
+
+    0 when the person was self-supporting in the week before; at most ``cap`` (weeks
+    before the extract count as not on a transfer). The duration of the current spell is a
+    strong predictor of leaving benefits soon, so risk-set matching can use it.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    weeks = np.asarray(weeks, dtype=np.int64)
+    if not len(rows):
+        return np.zeros(0, dtype=np.int32)
+    out = np.empty(len(rows), dtype=np.int32)
+    for b in range(0, len(rows), 100_000):
+        sl = slice(b, b + 100_000)
+        codes = status.aligned_codes(reg.weekly, rows[sl], weeks[sl], -cap, 0)
+        on = status.code_mask(codes, reg.transfer)[:, ::-1]
+        first_off = status.first_true(~on)
+        out[sl] = np.where(first_off < 0, cap, first_off)
+    return out
 
 
 def criteria(frame: pd.DataFrame, cohort_cfg) -> pd.DataFrame:
@@ -782,7 +815,7 @@ def _eligible_pairs(reg: Register, rows: np.ndarray, weeks: np.ndarray, ccfg, ru
             a = age_at(reg, rows, weeks)
             ok = (a >= ccfg.age_min) & (a <= ccfg.age_max)
         elif rule == "municipality":
-            ok = np.isin(municipality_at(reg, rows, weeks), ccfg.municipality)
+            ok = np.isin(municipality_at(reg, rows, weeks), ccfg.control_municipalities or ccfg.municipality)
         else:
             ok = status.code_mask(code_at(reg, rows, weeks - 1), reg.target)
             if ccfg.benefit_weeks == "before_and_index":

@@ -273,7 +273,12 @@ def methods_design(study: Study, language: str | None = None) -> str:
     subs = ", ".join(c.target_subcategories)
     cash = ", ".join(c.cash_subcategories)
     rules = [
-        _t(lang, f"resident in municipality {muni} in the index year", f"bopæl i kommune {muni} i indeksåret"),
+        (_t(lang, f"resident in municipality {muni} in the index year", f"bopæl i kommune {muni} i indeksåret")
+         if not c.control_municipalities else
+         _t(lang, f"resident in municipality {muni} in the index year (controls: in one of the municipalities "
+                  f"{', '.join(str(m) for m in c.control_municipalities)})",
+            f"bopæl i kommune {muni} i indeksåret (kontrolpersoner: i en af kommunerne "
+            f"{', '.join(str(m) for m in c.control_municipalities)})")),
         _t(lang, f"aged {c.age_min} to {c.age_max} years at the index week",
            f"{c.age_min}-{c.age_max} år i indeksugen"),
         _t(lang, f"on a public transfer in at least {c.min_weeks_on_transfers} of the {c.transfers_lookback_weeks} "

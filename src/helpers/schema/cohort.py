@@ -16,6 +16,9 @@ NUMERIC_COVARIATES: tuple[str, ...] = (
     "weeks_transfer_104",
     "weeks_transfer_156",
     "weeks_cash_benefit_156",
+    "weeks_cash_benefit_26",
+    "weeks_cash_benefit_52",
+    "current_spell_weeks",
     "weeks_employed_156",
     "active_measure",
 )
@@ -47,6 +50,11 @@ class CohortConfig(Section):
         default=None,
         description="code subcategories counted as 'cash benefit' weeks (null = every code of the "
         "cash_benefit category: kontanthjælp, uddannelseshjælp, integrationsydelse)",
+    )
+    control_municipalities: list[int] | None = Field(
+        default=None,
+        description="municipalities controls may live in (null = the same as cohort.municipality); e.g. "
+        "neighbouring municipalities when the study municipality alone has too few eligible persons",
     )
     benefit_weeks: Literal["before", "before_and_index"] = Field(
         default="before_and_index",

@@ -12,8 +12,8 @@ eligible. It is deliberately *stricter* than any reasonable reading of those rul
 - the age must be inside ``[age_min, age_max]`` on the Monday and the Sunday of the week.
 
 "On a transfer" is any code outside the categories self_support, emigrated and dead;
-"cash benefit" is the ``cash_benefit`` category; the benefit at the index week must be in
-``cohort.target_subcategories``.
+"cash benefit" is the ``cash_benefit`` category; the benefit in the index week and in the week
+before it must be in ``cohort.target_subcategories``.
 """
 
 from __future__ import annotations
@@ -89,6 +89,8 @@ def eligibility(view: RegisterView, cohort: CohortConfig, weeks: np.ndarray, cod
     for k, w in enumerate(np.asarray(weeks)):
         j = int(w) - view.first_week
         ok = target[np.clip(view.codes[:, j], 0, len(target) - 1)]
+        if j >= 1:  # also in the week before (cohort.benefit_weeks: before_and_index)
+            ok &= target[np.clip(view.codes[:, j - 1], 0, len(target) - 1)]
         ok &= window(transfer, j - lt, j - 1) >= cohort.min_weeks_on_transfers
         ok &= window(transfer, j - lt + 1, j) >= cohort.min_weeks_on_transfers
         if cohort.max_weeks_cash_benefit is not None:
