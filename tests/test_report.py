@@ -266,7 +266,8 @@ def test_summary_is_written_from_aggregates_in_both_languages(tmp_path, en, monk
     assert "statistically significant (p < 0.05) at 1 of 2 follow-up points" in text
     assert "Of 1 comparisons of secondary outcomes, 1 show" in text
     assert "reached it faster than the controls: hazard ratio 2.31 (95% CI 1.20 to 4.45; p = 0.012)" in text
-    assert "for the municipality a net cost of DKK 1.3 million (95% interval -3.0 to 0.5)" in text
+    assert ("for the municipality a net cost of DKK 1.3 million (net present value -1.3 million, 95% interval -3.0 "
+            "to 0.5)") in text
     assert "for the public sector as a whole a net gain of DKK 2.5 million" in text
     assert "Over 10 years" in text and "In 83% of the simulated scenarios" in text
     da = "\n".join(narrative.summary_paragraphs(en, tmp_path, "da"))

@@ -227,8 +227,10 @@ def _investment(study: Study, output_dir, language: str) -> str:
         npv, lo, hi = found
         ci = ""
         if _is_num(lo) and _is_num(hi):
-            ci = _t(language, f" (95% interval {_num(float(lo) / 1e6, 1)} to {_num(float(hi) / 1e6, 1)})",
-                    f" (95 %-interval {_num(float(lo) / 1e6, 1, language)} til {_num(float(hi) / 1e6, 1, language)})")
+            ci = _t(language, f" (net present value {_num(float(npv) / 1e6, 1)} million, 95% interval "
+                              f"{_num(float(lo) / 1e6, 1)} to {_num(float(hi) / 1e6, 1)})",
+                    f" (nutidsværdi {_num(float(npv) / 1e6, 1, language)} mio. kr., 95 %-interval "
+                    f"{_num(float(lo) / 1e6, 1, language)} til {_num(float(hi) / 1e6, 1, language)})")
         word = (_t(language, "a net gain", "en nettogevinst") if float(npv) >= 0
                 else _t(language, "a net cost", "en nettoudgift"))
         who = names.get(actor, (actor, actor))
