@@ -284,3 +284,20 @@ def test_summary_says_which_stages_did_not_run(tmp_path, en, monkeypatch):
     for stage in ("cohort stage did not run", "outcome stage did not run", "time-to-event stage did not run",
                   "investment stage did not run"):
         assert stage in text
+
+
+def test_reporter_table_shows_missing_nullable_values_as_blank(demo_study, tmp_path, monkeypatch):
+    import pandas as pd
+
+    from helpers.disclosure import Check
+    from helpers.report import Reporter
+
+    shown = []
+    monkeypatch.setattr("helpers.report.display", lambda obj, **kw: shown.append(obj))
+    rep = Reporter(demo_study, output_dir=tmp_path)
+    frame = pd.DataFrame({"Year": ["1", "2"], "Value": pd.array([None, 329], dtype="Int64")})
+    rep.table(frame, "na_table", ("Caption", "Billedtekst"), Check(item="na_table", status="PASS", detail="x",
+                                                                    detail_da="x"))
+    html_text = shown[-1].data
+    assert "&lt;NA&gt;" not in html_text and "<NA>" not in html_text
+    assert ">329<" in html_text

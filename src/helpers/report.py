@@ -137,7 +137,11 @@ class Reporter:
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
                 frame.to_excel(xw, index=index, sheet_name=key[:31])
         self.log_check(check, "table", cap, key)
-        body = frame.to_html(index=index, na_rep="", classes="rpt-table", border=0, escape=True)
+        shown = frame.copy()
+        for col in shown.columns:  # nullable dtypes render missing values as "<NA>" despite na_rep
+            if pd.api.types.is_extension_array_dtype(shown[col].dtype) and shown[col].isna().any():
+                shown[col] = shown[col].astype(object).where(shown[col].notna(), "")
+        body = shown.to_html(index=index, na_rep="", classes="rpt-table", border=0, escape=True)
         foot = f'<p class="rpt-note">{html.escape(self._pick(note))}</p>' if note else ""
         display(HTML(
             f'<div class="rpt-table-wrap" id="tab-{html.escape(key)}" data-key="{html.escape(key)}">'
