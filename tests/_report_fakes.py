@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 from helpers import report as R  # noqa: E402
 from helpers.disclosure import Check, mask_counts  # noqa: E402
 
-SECRET_CPR = "0101901234"
+SECRET_CPR = "0113901234"
 SECRET_PSEUDONYM = "a1b2c3d4e5f60718"
 
 

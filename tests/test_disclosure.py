@@ -98,18 +98,18 @@ def test_no_extremes():
 def test_check_table_catches_ids_small_counts_and_extremes():
     assert not d.check_table(pd.DataFrame({"person_id": ["x"], "n": [10]}), 5, item="t").passed
     assert not d.check_table(pd.DataFrame({"group": ["a"], "n_events": [2]}), 5, item="t").passed
-    assert not d.check_table(pd.DataFrame({"group": ["a"], "value": ["0101901234"]}), 5, item="t").passed
+    assert not d.check_table(pd.DataFrame({"group": ["a"], "value": ["0113901234"]}), 5, item="t").passed
     fail = d.check_table(pd.DataFrame({"Max": [3.0]}), 5, item="t")
     assert not fail.passed and "maksimum" in fail.detail_da
     ok = d.check_table(pd.DataFrame({"group": ["a", "b"], "n": ["<5", 12], "share": [0.2, 0.3]}), 5, item="t")
     assert ok.passed and ok.min_shown == 12
 
 
-@pytest.mark.parametrize("text", ["PNR 0101901234 here", "010190-1234", "id_0101901234,x", "0101901234"])
+@pytest.mark.parametrize("text", ["PNR 0113901234 here", "011390-1234", "id_0113901234,x", "0113901234"])
 def test_cpr_shapes_are_found(text):
     found = d.find_identifiers(text)
     assert found and found[0].kind == "CPR-shaped string"
-    assert "0101901234" not in found[0].excerpt and "010190-1234" not in found[0].excerpt  # redacted
+    assert "0113901234" not in found[0].excerpt and "011390-1234" not in found[0].excerpt  # redacted
 
 
 @pytest.mark.parametrize("text", [
@@ -118,7 +118,7 @@ def test_cpr_shapes_are_found(text):
     "sha " + "1234567890" * 6 + "abcd",      # inside a 64-hex checksum
     "12345678901",                           # 11 digits
     "3,1234567890",                          # Danish decimals
-    '<img src="data:image/png;base64,AAAA+0101901234/BBBB">',  # embedded image data
+    '<img src="data:image/png;base64,AAAA+0113901234/BBBB">',  # embedded image data
 ])
 def test_non_identifiers_are_not_flagged(text):
     assert d.find_identifiers(text) == []
@@ -133,7 +133,7 @@ def test_pseudonyms_and_known_ids():
 
 def test_scan_file_reads_xlsx(tmp_path):
     path = tmp_path / "t.xlsx"
-    pd.DataFrame({"a": ["0101901234"]}).to_excel(path, index=False)
+    pd.DataFrame({"a": ["0113901234"]}).to_excel(path, index=False)
     assert d.scan_file(path)[0].where == "t.xlsx"
 
 

@@ -83,7 +83,7 @@ def test_planted_cpr_in_a_table_is_refused(project):
 def test_cpr_with_dash_in_a_notebook_output_is_refused(project):
     path = project / "notebooks" / "90_summary.ipynb"
     nb = json.loads(path.read_text())
-    nb["cells"][-1]["outputs"].append({"output_type": "stream", "name": "stdout", "text": "010190-1234\n"})
+    nb["cells"][-1]["outputs"].append({"output_type": "stream", "name": "stdout", "text": "011390-1234\n"})
     path.write_text(json.dumps(nb))
     with pytest.raises(supplement.SupplementRefused, match=r"notebooks/90_summary.ipynb: line \d+: CPR-shaped"):
         supplement.build("mini", lock=LOCK, log=lambda *_: None)

@@ -28,9 +28,9 @@ BLAKE2b-512.
 Examples
 --------
 >>> key = b"0123456789abcdef"
->>> pseudonymise(["0101901234"], key)[0] == pseudonymise([" 0101901234 "], key)[0]
+>>> pseudonymise(["0113901234"], key)[0] == pseudonymise([" 0113901234 "], key)[0]
 True
->>> len(pseudonymise(["0101901234"], key)[0])
+>>> len(pseudonymise(["0113901234"], key)[0])
 16
 """
 
