@@ -132,9 +132,14 @@ def test_aligned_codes_equals_weekly_aligned():
                                                                   size=(50, 40)))
     rows = rng.integers(0, 50, 120)
     index_weeks = rng.integers(480, 560, 120)  # some before, some after the held weeks
+    def gathered(start, stop):  # reference: one fancy-indexing gather over every element
+        cols = (index_weeks - ws.first_week)[:, None] + np.arange(start, stop)[None, :]
+        inside = (cols >= 0) & (cols < ws.n_weeks)
+        return np.where(inside, ws.codes[rows[:, None], np.clip(cols, 0, ws.n_weeks - 1)], -1).astype(np.int16)
+
     for start, stop in ((0, 30), (-5, 12), (-60, -50), (3, 3)):
-        np.testing.assert_array_equal(aligned_codes(ws, rows, index_weeks, start, stop),
-                                      ws.aligned(rows, index_weeks, start, stop))
+        np.testing.assert_array_equal(aligned_codes(ws, rows, index_weeks, start, stop), gathered(start, stop))
+        np.testing.assert_array_equal(ws.aligned(rows, index_weeks, start, stop), gathered(start, stop))
 
 
 def test_share_of_weeks_window_and_all_missing_row():

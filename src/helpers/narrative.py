@@ -66,12 +66,12 @@ def _actors(actors, language: str) -> str:
 
 
 def _p(p: Any, language: str) -> str:
-    if p is None or isinstance(p, str) or not math.isfinite(float(p)):
-        return "p = –"
-    p = float(p)
-    if p < 0.001:
-        return "p < 0,001" if language == "da" else "p < 0.001"
-    return f"p = {_num(p, 3 if p < 0.1 else 2, language)}"
+    """``p = 0.041`` / ``p < 0.001`` with :func:`helpers.proportions.format_p`'s rounding (decimal comma in Danish)."""
+    from helpers.proportions import format_p
+
+    text = format_p(None if p is None or isinstance(p, str) else float(p))
+    text = f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
+    return text.replace(".", ",") if language == "da" else text
 
 
 def _is_num(x: Any) -> bool:
@@ -194,22 +194,13 @@ def _survival(study: Study, output_dir, language: str) -> str:
     return text
 
 
-def _find_npv(res: Any, actor: str) -> tuple[float, float, float] | None:
-    """(NPV, low, high) for ``actor`` from an investment results mapping of unknown shape."""
-    if not isinstance(res, dict):
+def _find_npv(res: dict, actor: str) -> tuple[float, float | None, float | None] | None:
+    """(NPV, low, high) for ``actor`` from ``investment_results.json``'s ``npv`` block
+    (written by :meth:`helpers.investment.InvestmentAnalysis.results`)."""
+    v = (res.get("npv") or {}).get(actor)
+    if not isinstance(v, dict):
         return None
-    for key in ("npv", "net_present_value"):
-        block = res.get(key)
-        if isinstance(block, dict) and actor in block:
-            v = block[actor]
-            if isinstance(v, dict):
-                return v.get("estimate", v.get("npv")), v.get("ci_low", v.get("low")), v.get("ci_high", v.get("high"))
-            return v, None, None
-    actors = res.get("actors") or res.get("by_actor")
-    if isinstance(actors, dict) and isinstance(actors.get(actor), dict):
-        v = actors[actor]
-        return (v.get("npv"), v.get("npv_ci_low", v.get("ci_low")), v.get("npv_ci_high", v.get("ci_high")))
-    return None
+    return v.get("estimate"), v.get("ci_low"), v.get("ci_high")
 
 
 def _investment(study: Study, output_dir, language: str) -> str:

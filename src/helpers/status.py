@@ -47,7 +47,7 @@ import pandas as pd
 
 from helpers import calendar
 from helpers.codes import CATEGORIES, DEAD, EMIGRATED, MAX_CODE, STATE_PENSION, CodeBook
-from helpers.store import NO_DATA, MonthlyEmployment, WeeklyStatus
+from helpers.store import NO_DATA, MonthlyEmployment, WeeklyStatus, groups_by_index_week
 
 #: Codes that end or interrupt follow-up: emigration 997, state pension 998, death 999.
 EXIT_CODES = (EMIGRATED, STATE_PENSION, DEAD)
@@ -417,40 +417,16 @@ def spells(mask_row: np.ndarray, gap_tolerance: int = 0) -> pd.DataFrame:
 # --------------------------------------------------------------------------- store-level wrappers
 
 
-def _groups_by_index_week(index_weeks: np.ndarray):
-    """Yield ``(index_week, positions)`` for each distinct index week (a loop over weeks, not persons)."""
-    order = np.argsort(index_weeks, kind="stable")
-    uniq, first_pos = np.unique(index_weeks[order], return_index=True)
-    bounds = np.append(first_pos, len(index_weeks))
-    for k, week in enumerate(uniq):
-        yield int(week), order[bounds[k]:bounds[k + 1]]
-
-
 def aligned_codes(weekly: WeeklyStatus, rows: np.ndarray, index_weeks: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Same result as :meth:`WeeklyStatus.aligned`, computed one distinct index week at a time.
+    """:meth:`WeeklyStatus.aligned`, with a progress bar for register-scale calls (> 100,000 rows)."""
+    progress = None
+    if len(rows) > 100_000:
+        from helpers.progress import bar
 
-    Codes in weeks ``index_week + start .. index_week + stop - 1`` per row, :data:`NO_DATA`
-    outside the held weeks. Copies row slices instead of gathering every element, which
-    is several times faster when many persons share an index week (cohorts do).
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    index_weeks = np.asarray(index_weeks, dtype=np.int64)
-    width = stop - start
-    out = np.full((len(rows), max(width, 0)), NO_DATA, dtype=np.int16)
-    if len(rows) == 0 or width <= 0:
-        return out
-    from helpers.progress import bar
-
-    groups = _groups_by_index_week(index_weeks)
-    if len(rows) > 100_000:  # only register-scale calls get a progress bar
-        groups = bar(groups, total=len(np.unique(index_weeks)), desc="weekly codes by index week", unit="week")
-    for week, who in groups:
-        a = week + start - weekly.first_week  # column of the first wanted week in weekly.codes
-        lo, hi = max(a, 0), min(a + width, weekly.n_weeks)
-        if lo < hi:
-            out[who, lo - a:hi - a] = weekly.codes[rows[who], lo:hi]
-    return out
-
+        n_weeks = len(np.unique(index_weeks))
+        progress = lambda groups: bar(groups, total=n_weeks, desc="weekly codes by index week",  # noqa: E731
+                                      unit="week")
+    return weekly.aligned(rows, index_weeks, start, stop, progress=progress)
 
 
 def aligned_employment(
@@ -500,7 +476,7 @@ def aligned_employment(
     cols = np.clip(months, 0, max(n_months - 1, 0))
     employed_in_month = degree[mrows] > 0 if n_months else np.zeros((n, 1), dtype=bool)
     # one vectorised gather per distinct index week (not per person)
-    for week, who in _groups_by_index_week(index_weeks):
+    for week, who in groups_by_index_week(index_weeks):
         a = week + start - lo
         covered[who] = in_range[a:a + width]
         employed[who] = employed_in_month[who][:, cols[a:a + width]] & in_range[a:a + width]

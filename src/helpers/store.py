@@ -38,6 +38,16 @@ from helpers import calendar
 NO_DATA = -1  # code used for weeks outside the extract in aligned windows
 
 
+def groups_by_index_week(index_weeks: np.ndarray):
+    """Yield ``(index_week, positions)`` for each distinct index week (a loop over weeks, not persons)."""
+    index_weeks = np.asarray(index_weeks, dtype=np.int64)
+    order = np.argsort(index_weeks, kind="stable")
+    uniq, first_pos = np.unique(index_weeks[order], return_index=True)
+    bounds = np.append(first_pos, len(index_weeks))
+    for k, week in enumerate(uniq):
+        yield int(week), order[bounds[k]:bounds[k + 1]]
+
+
 def week_col(dream_week: int) -> str:
     """Column name of a DREAM week in ``weekly.parquet``."""
     return f"w{int(dream_week)}"
@@ -95,18 +105,30 @@ class WeeklyStatus:
             raise KeyError(f"{int((rows < 0).sum())} person IDs are not in the weekly store")
         return rows
 
-    def aligned(self, rows: np.ndarray, index_weeks: np.ndarray, start: int, stop: int) -> np.ndarray:
+    def aligned(self, rows: np.ndarray, index_weeks: np.ndarray, start: int, stop: int, *,
+                progress=None) -> np.ndarray:
         """Codes in weeks ``index_week + start`` .. ``index_week + stop - 1`` for each row.
 
         Weeks outside the held range are :data:`NO_DATA` (-1). Returns an int16 array of
-        shape ``(len(rows), stop - start)``.
+        shape ``(len(rows), stop - start)``. Computed one distinct index week at a time
+        (row slices are copied, not gathered element by element), which is fast when many
+        persons share an index week; ``progress`` may wrap that loop (e.g. a tqdm bar).
         """
         rows = np.asarray(rows, dtype=np.int64)
-        offsets = np.asarray(index_weeks, dtype=np.int64) - self.first_week
-        cols = offsets[:, None] + np.arange(start, stop)[None, :]
-        inside = (cols >= 0) & (cols < self.n_weeks)
-        out = self.codes[rows[:, None], np.clip(cols, 0, self.n_weeks - 1)]
-        return np.where(inside, out, NO_DATA).astype(np.int16)
+        index_weeks = np.asarray(index_weeks, dtype=np.int64)
+        width = stop - start
+        out = np.full((len(rows), max(width, 0)), NO_DATA, dtype=np.int16)
+        if len(rows) == 0 or width <= 0:
+            return out
+        groups = groups_by_index_week(index_weeks)
+        if progress is not None:
+            groups = progress(groups)
+        for week, who in groups:
+            a = week + start - self.first_week  # column of the first wanted week in self.codes
+            lo, hi = max(a, 0), min(a + width, self.n_weeks)
+            if lo < hi:
+                out[who, lo - a:hi - a] = self.codes[rows[who], lo:hi]
+        return out
 
 
 @dataclass

@@ -1311,28 +1311,25 @@ def survival_summary(analysis: SurvivalAnalysis, study) -> dict:
 # =====================================================================================
 # report tables (masked, in the study's language)
 # =====================================================================================
-def _fmt(x, digits=2):
+def _shown(x, fmt) -> str:
+    """Masked strings pass through; missing or infinite numbers become blank; else ``fmt(x)``."""
     if isinstance(x, str):
         return x
     if x is None or not np.isfinite(x):
         return ""
-    return f"{x:.{digits}f}"
+    return fmt(x)
+
+
+def _fmt(x, digits=2):
+    return _shown(x, lambda v: f"{v:.{digits}f}")
 
 
 def _pct(x):
-    if isinstance(x, str):
-        return x
-    if x is None or not np.isfinite(x):
-        return ""
-    return f"{100 * x:.1f}"
+    return _shown(x, lambda v: f"{100 * v:.1f}")
 
 
 def _p(x):
-    if isinstance(x, str):
-        return x
-    if x is None or not np.isfinite(x):
-        return ""
-    return "<0.001" if x < 0.001 else f"{x:.3f}"
+    return _shown(x, lambda v: "<0.001" if v < 0.001 else f"{v:.3f}")
 
 
 _DECIMAL = re.compile(r"(\d)\.(\d)")
