@@ -44,11 +44,11 @@ data: $(STAMP)
 
 ## pdf: print reports/STUDY/report.html to PDF (installs Debian's chromium-headless-shell if missing)
 pdf: $(STAMP)
-	@$(PY) -m helpers.pdf --ensure-chromium --study $(STUDY)
+	@$(PY) -m helpers.report.pdf --ensure-chromium --study $(STUDY)
 
 ## supplement: zip the publication supplement of STUDY (refuses if any file holds person-level data)
 supplement: $(STAMP)
-	$(PY) -m helpers.supplement --study $(STUDY)
+	$(PY) -m helpers.report.supplement --study $(STUDY)
 
 ## test: run the test suite (sets up .venv first)
 test: $(STAMP)

@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from helpers import report as R  # noqa: E402
 from helpers.disclosure import Check, mask_counts  # noqa: E402
+from helpers.report import reporter as R  # noqa: E402
 
 SECRET_CPR = "0113901234"
 SECRET_PSEUDONYM = "a1b2c3d4e5f60718"

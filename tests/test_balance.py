@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import balance
+from helpers.cohort import balance
 
 DATA = Path(__file__).parent / "data" / "lalonde.csv"
 COVS = ["age", "educ", "race", "married", "nodegree", "re74", "re75"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import bench, store
+from helpers import bench
 from helpers.config import load_study
+from helpers.core import store
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from helpers import calendar as cal
+from helpers.core import calendar as cal
 
 D = dt.date
 

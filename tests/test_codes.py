@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.codes import CATEGORIES, CATEGORY_LABELS, CodeBook, load_code_table
+from helpers.core.codes import CATEGORIES, CATEGORY_LABELS, CodeBook, load_code_table
 
 # the 129 codes of the c.-2016 list, in order (reference dream_codes.csv, column "code")
 CODES_2016 = [

@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import calendar, cohort, status
-from helpers.codes import CodeBook
-from helpers.matching import MatchingError
-from helpers.store import MonthlyEmployment, WeeklyStatus
+from helpers.cohort import build as cohort
+from helpers.cohort.matching import MatchingError
+from helpers.core import calendar
+from helpers.core.codes import CodeBook
+from helpers.core.store import MonthlyEmployment, WeeklyStatus
+from helpers.outcomes import status
 
 FIRST = calendar.dream_week_from_iso(2013, 1)
 N_WEEKS = 320
@@ -295,7 +297,7 @@ def test_flow_diagram_and_display_from_the_log(hand):
     assert any("Screened for the programme (n = 3)" in t for t in texts)
     assert any("Register population (n = 10)" in t for t in texts)
     assert sum("Analysed (n = 2)" in t for t in texts) == 2
-    from helpers.plots import cohort as pc
+    from helpers.report.plots import cohort as pc
 
     ax = pc.flow_diagram(boxes)
     assert len(ax.patches) == len(boxes)
@@ -358,8 +360,7 @@ def test_matching_removes_injected_selection_on_history():
                                              covariates=covs, caliper=None, order="data", allow_unmatched=False))
     res = cohort.build_cohort(base.model_copy(update={"matching": m}), reg["persons"], reg["residence"], reg["weekly"],
                               reg["monthly"], reg["screening"])
-    from helpers import balance
-
+    from helpers.cohort import balance
     assert balance.max_abs_smd(res.balance, "before", cohort.HISTORY_COVARIATES) > 0.3
     assert res.match_summary["max_abs_smd_after_history"] < 0.1
     assert res.match_summary["n_treated_matched"] == 50

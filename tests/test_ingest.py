@@ -22,10 +22,10 @@ import pyreadstat
 import pytest
 import yaml
 
-from helpers import calendar, paths, store
 from helpers.config import load_study
+from helpers.core import calendar, paths, store
 from helpers.ingest import IngestError, ingest
-from helpers.pseudonym import DEMO_KEY, PseudonymKeyError
+from helpers.ingest.pseudonym import DEMO_KEY, PseudonymKeyError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_YEAR, LAST_YEAR = 2019, 2021
@@ -740,7 +740,12 @@ def test_summary_holds_aggregates_only(good):
 
 
 def test_report_tables_mask_small_counts(good):
-    from helpers.ingest import category_shares, manifest_table, read_table, unknown_codes_table
+    from helpers.ingest import (
+        category_shares,
+        manifest_table,
+        read_table,
+        unknown_codes_table,
+    )
 
     study, _ = good
     result = ingest(study)
@@ -761,7 +766,7 @@ def test_report_tables_mask_small_counts(good):
 def test_category_area_plot_draws_one_band_per_group():
     import matplotlib.pyplot as plt
 
-    from helpers.plots.ingest import category_shares_area
+    from helpers.report.plots.ingest import category_shares_area
 
     shares = pd.DataFrame({"year": [2019, 2019, 2020, 2020], "category": ["self_support", "merged"] * 2,
                            "share": [0.7, 0.3, 0.6, 0.4]})

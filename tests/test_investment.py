@@ -9,11 +9,11 @@ import pytest
 
 from helpers import investment as I
 from helpers.config import load_study
+from helpers.config.schema.investment import InvestmentConfig, ProjectionConfig
+from helpers.core.store import WeeklyStatus
 from helpers.investment import realised as R
 from helpers.investment import tables as T
 from helpers.investment.prices import PriceTableError
-from helpers.schema.investment import InvestmentConfig, ProjectionConfig
-from helpers.store import WeeklyStatus
 
 # Seed 002 (Ishøj Kommune, Center for Voksne og Velfærd, "Bring ressourcerne i spil", 17 Nov 2020),
 # table "Besparelse i hele 1.000 kr.": (hold, outcome) -> 6 yearly cells; None = blank cell.
@@ -468,7 +468,7 @@ def test_study_yaml_investment_sections():
 
 
 def test_analyse_from_a_weekly_store(monkeypatch, prices):
-    """analyse() on a tiny fake store: weeks from helpers.status, refusion from the history."""
+    """analyse() on a tiny fake store: weeks from helpers.outcomes.status, refusion from the history."""
     study = load_study("demo").model_copy(deep=True)
     study.investment = _inv(horizon_years=2, bootstrap_draws=100, monte_carlo_draws=200,
                             intervention_cost_total=100_000)
@@ -505,7 +505,7 @@ def test_parse_rmst_variants():
     est, _ = I.analysis.parse_rmst({"rmst_difference_weeks": {"estimate": 3, "ci_low": -1, "ci_high": 7}})
     assert est["ci_low"] == -1
     assert I.analysis.parse_rmst({"hr": 1.5})[0] is None
-    # the shape helpers.survival writes
+    # the shape helpers.stats.survival writes
     est, _ = I.analysis.parse_rmst({"rmst_difference_weeks": 9.0, "rmst_difference_ci_low": 2.0,
                                     "rmst_difference_ci_high": 16.0, "rmst_horizon_weeks": 260})
     assert est == {"estimate": 9.0, "ci_low": 2.0, "ci_high": 16.0, "horizon_weeks": 260.0}

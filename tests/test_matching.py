@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import balance, calendar, matching
-from helpers.matching import MatchingError, match
-from helpers.schema.cohort import MatchingConfig
+from helpers.cohort import balance, matching
+from helpers.cohort.matching import MatchingError, match
+from helpers.config.schema.cohort import MatchingConfig
+from helpers.core import calendar
 
 DATA = Path(__file__).parent / "data" / "lalonde.csv"
 COVS = ["age", "educ", "race", "married", "nodegree", "re74", "re75"]

@@ -25,8 +25,12 @@ SEEDS = (11, 12, 13)
 SCRIPT = """
 import json, sys, warnings
 warnings.filterwarnings("ignore")
-from helpers import cohort, outcomes, proportions, store, synth
-from helpers import survival as sv
+from helpers import synth
+from helpers.cohort import build as cohort
+from helpers.outcomes import definitions as outcomes
+from helpers.stats import proportions
+from helpers.core import store
+from helpers.stats import survival as sv
 from helpers.config import load_study
 from helpers.ingest import ingest
 

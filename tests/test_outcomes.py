@@ -1,4 +1,4 @@
-"""Outcome definitions at horizons (helpers.outcomes) on a hand-built cohort with known answers.
+"""Outcome definitions at horizons (helpers.outcomes.definitions) on a hand-built cohort with known answers.
 
 Weeks are counted from the index week 2020-W49 (week 0). ISO 2020 has 53 weeks:
 week 4 = 2020-W53 (Thursday 31 Dec 2020, so it belongs to December), week 5 = 2021-W01,
@@ -16,10 +16,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import calendar
 from helpers.config import Study
-from helpers.outcomes import OUTCOME_COLUMNS, evaluate_outcomes, outcome_rules_text
-from helpers.store import MonthlyEmployment, WeeklyStatus
+from helpers.core import calendar
+from helpers.core.store import MonthlyEmployment, WeeklyStatus
+from helpers.outcomes.definitions import (
+    OUTCOME_COLUMNS,
+    evaluate_outcomes,
+    outcome_rules_text,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 I0 = calendar.dream_week_from_iso(2020, 49)

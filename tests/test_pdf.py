@@ -6,7 +6,7 @@ import pytest
 from _report_fakes import make_staging, study_copy
 from PIL import Image
 
-from helpers import assemble, pdf
+from helpers.report import assemble, pdf
 
 CHROMIUM = pdf.find_chromium()
 needs_chromium = pytest.mark.skipif(

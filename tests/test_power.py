@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from helpers import power as pw
+from helpers.stats import (
+    power as pw,  # statistics.md §2d: control, intervention, arcsine power, normal-approx power, Fisher power (n = 50/group),
+)
 
-# statistics.md §2d: control, intervention, arcsine power, normal-approx power, Fisher power (n = 50/group),
 # n/group for 80 %: arcsine (ceil), normal approx (ceil), Fisher exact (first n)
 TABLE_2D = [
     (0.00, 0.25, 0.9995, 0.9753, 0.9930, 15, 27, 31),

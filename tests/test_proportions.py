@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import proportions as pr
-
-# ------------------------------------------------------------------ R reference values (§2c)
+from helpers.stats import (
+    proportions as pr,  # ------------------------------------------------------------------ R reference values (§2c)
+)
 
 
 def test_prop_test_fleiss_chisquare():
@@ -348,7 +348,7 @@ def test_outcome_table_rejects_bad_input():
 def test_forest_plot_returns_ax():
     import matplotlib.pyplot as plt
 
-    from helpers.plots.outcomes import forest_plot
+    from helpers.report.plots.outcomes import forest_plot
 
     po = pd.concat([_pairs_frame([1] * 10 + [0] * 10, [0] * 20, outcome=o) for o in ("employment", "praktik")])
     res = pr.outcome_table(po, primary="employment")
@@ -387,7 +387,11 @@ def test_reused_control_is_weighted_design():
 PIPELINE = """
 import json, sys
 from helpers.config import load_study
-from helpers import cohort, ingest, outcomes, proportions, store, synth
+from helpers import ingest, synth
+from helpers.cohort import build as cohort
+from helpers.outcomes import definitions as outcomes
+from helpers.stats import proportions
+from helpers.core import store
 s = load_study("demo")
 synth.generate(s)
 ingest.ingest(s)

@@ -7,8 +7,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from helpers import paths
-from helpers.pseudonym import (
+from helpers.config.schema.data import Pseudonymisation
+from helpers.core import paths
+from helpers.ingest.pseudonym import (
     DEMO_KEY,
     PseudonymKeyError,
     digests,
@@ -17,7 +18,6 @@ from helpers.pseudonym import (
     resolve_key,
     to_hex,
 )
-from helpers.schema.data import Pseudonymisation
 
 
 def test_known_answer_from_openssl():

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import questionnaires as q
+from helpers.stats import (
+    questionnaires as q,  # tiny study: 4 matched pairs; (baseline, follow-up) self-rated health
+)
 
-# tiny study: 4 matched pairs; (baseline, follow-up) self-rated health
 DATA = {
     # person: (group, set, baseline, followup)
     "i1": ("intervention", 1, 2, 5),

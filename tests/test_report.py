@@ -14,7 +14,9 @@ from _report_fakes import SECRET_CPR, SECRET_PSEUDONYM, make_staging, study_copy
 from bs4 import BeautifulSoup
 from PIL import Image
 
-from helpers import assemble, paths, runner
+from helpers import runner
+from helpers.core import paths
+from helpers.report import assemble
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -254,8 +256,7 @@ def _aggregates(folder: Path) -> None:
 
 
 def test_summary_is_written_from_aggregates_in_both_languages(tmp_path, en, monkeypatch):
-    from helpers import narrative
-
+    from helpers.report import narrative
     monkeypatch.setattr(paths, "PROCESSED_DIR", tmp_path / "processed")
     _aggregates(tmp_path)
     text = "\n".join(narrative.summary_paragraphs(en, tmp_path, "en"))
@@ -277,8 +278,7 @@ def test_summary_is_written_from_aggregates_in_both_languages(tmp_path, en, monk
 
 
 def test_summary_says_which_stages_did_not_run(tmp_path, en, monkeypatch):
-    from helpers import narrative
-
+    from helpers.report import narrative
     monkeypatch.setattr(paths, "PROCESSED_DIR", tmp_path / "processed")
     text = " ".join(narrative.summary_paragraphs(en, tmp_path / "empty", "en"))
     for stage in ("cohort stage did not run", "outcome stage did not run", "time-to-event stage did not run",
@@ -290,10 +290,10 @@ def test_reporter_table_shows_missing_nullable_values_as_blank(demo_study, tmp_p
     import pandas as pd
 
     from helpers.disclosure import Check
-    from helpers.report import Reporter
+    from helpers.report.reporter import Reporter
 
     shown = []
-    monkeypatch.setattr("helpers.report.display", lambda obj, **kw: shown.append(obj))
+    monkeypatch.setattr("helpers.report.reporter.display", lambda obj, **kw: shown.append(obj))
     rep = Reporter(demo_study, output_dir=tmp_path)
     frame = pd.DataFrame({"Year": ["1", "2"], "Value": pd.array([None, 329], dtype="Int64")})
     rep.table(frame, "na_table", ("Caption", "Billedtekst"), Check(item="na_table", status="PASS", detail="x",

@@ -9,7 +9,8 @@ import nbformat
 import pytest
 import yaml
 
-from helpers import paths, runner
+from helpers import runner
+from helpers.core import paths
 
 ROOT = Path(__file__).resolve().parents[1]
 

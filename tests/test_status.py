@@ -1,4 +1,4 @@
-"""Outcome primitives (helpers.status) on hand-built weekly sequences with hand-computed answers."""
+"""Outcome primitives (helpers.outcomes.status) on hand-built weekly sequences with hand-computed answers."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import helpers.status as status
-from helpers import calendar
-from helpers.codes import CodeBook
-from helpers.status import (
+import helpers.outcomes.status as status
+from helpers.core import calendar
+from helpers.core.codes import CodeBook
+from helpers.core.store import NO_DATA, MonthlyEmployment, WeeklyStatus
+from helpers.outcomes.status import (
     aligned_codes,
     aligned_employment,
     code_mask,
@@ -31,7 +32,6 @@ from helpers.status import (
     status_at,
     weeks_by_category_per_year,
 )
-from helpers.store import NO_DATA, MonthlyEmployment, WeeklyStatus
 
 BOOK = CodeBook.default()
 # ISO 2020 has 53 weeks; 2020-W49 is the index week of most hand-built persons below.

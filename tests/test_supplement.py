@@ -11,8 +11,9 @@ import pytest
 import yaml
 from _report_fakes import SECRET_CPR, make_staging
 
-from helpers import assemble, paths, pdf, supplement
 from helpers.config import load_study
+from helpers.core import paths
+from helpers.report import assemble, pdf, supplement
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = "numpy==2.4.6\npandas==2.3.3\n"

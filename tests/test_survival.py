@@ -22,10 +22,10 @@ import pandas as pd
 import pytest
 from lifelines.datasets import load_rossi
 
-from helpers import calendar
-from helpers import survival as sv
+from helpers.core import calendar
+from helpers.core.store import MonthlyEmployment, WeeklyStatus
 from helpers.disclosure import MASK
-from helpers.store import MonthlyEmployment, WeeklyStatus
+from helpers.stats import survival as sv
 
 matplotlib.use("Agg")
 
@@ -354,7 +354,7 @@ def test_analyse_and_summary_on_simulated_study(demo_study):
 def test_degenerate_study_does_not_break_the_notebook_path(demo_study):
     # no lasting self-support at all in the intervention group: every step still runs,
     # the hazard ratio is reported as not estimable
-    from helpers.plots import survival as plots
+    from helpers.report.plots import survival as plots
 
     study = _study(demo_study, bootstrap_draws=30)
     tte = simulated_pairs(20, 1.0, seed=8)
@@ -485,7 +485,7 @@ def test_medians_are_rounded_to_the_grid(rossi):
 
 # ------------------------------------------------------------------ plots
 def test_plots_align_risk_table_with_axis():
-    from helpers.plots import survival as plots
+    from helpers.report.plots import survival as plots
 
     tte = simulated_pairs(60, 2.0, seed=5)
     fits = sv.km_by_group(tte)
@@ -513,8 +513,10 @@ def test_plots_align_risk_table_with_axis():
 SYNTH_SCRIPT = """
 import json
 import pandas as pd
-from helpers import cohort, store, synth
-from helpers import survival as sv
+from helpers import synth
+from helpers.cohort import build as cohort
+from helpers.core import store
+from helpers.stats import survival as sv
 from helpers.config import load_study
 from helpers.ingest import ingest
 

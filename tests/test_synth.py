@@ -2,7 +2,7 @@
 
 References that do not come from the generator's own code:
 
-- ISO weeks: ``helpers.calendar.week_columns`` and the long years 2009, 2015, 2020
+- ISO weeks: ``helpers.core.calendar.week_columns`` and the long years 2009, 2015, 2020
   (dream.md §1.4: 53-week years 1992, 1998, 2004, 2009, 2015, 2020).
 - Reform dates (dream.md §2.4, typed here by hand): ressourceforløb 81x from 1 Jan 2013,
   uddannelseshjælp 72x/14x and nytteindsats x9 from 1 Jan 2014, jobafklaring 785 from
@@ -31,9 +31,9 @@ import pyreadstat
 import pytest
 import yaml
 
-from helpers import calendar
-from helpers.codes import load_code_table
 from helpers.config import load_study
+from helpers.core import calendar
+from helpers.core.codes import load_code_table
 from helpers.synth import SynthError, generate, params_hash, writers
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -35,7 +35,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
 
-from helpers import atomic, calendar, paths
+from helpers.core import atomic, calendar, paths
 
 BENCH_DIR = paths.DATA_DIR / "bench"
 FIRST_YEAR, LAST_YEAR = 2008, 2025
@@ -182,14 +182,15 @@ def _index_weeks(n: int, first_week: int, n_weeks: int, seed: int = 11) -> np.nd
 def step_outcomes(n_persons: int) -> dict:
     """Processed store -> per-person outcomes for every person, with the pipeline's own functions.
 
-    Time to lasting self-support (:func:`helpers.status.lasting_self_support`, employment
-    required), status at 4 horizons (:func:`helpers.status.state_at`) and weeks per category
-    per year for 5 years (:func:`helpers.status.weeks_by_category_per_year`), reading the store
-    in blocks of persons (:func:`helpers.store.iter_blocks`) so memory stays bounded.
+    Time to lasting self-support (:func:`helpers.outcomes.status.lasting_self_support`, employment
+    required), status at 4 horizons (:func:`helpers.outcomes.status.state_at`) and weeks per category
+    per year for 5 years (:func:`helpers.outcomes.status.weeks_by_category_per_year`), reading the store
+    in blocks of persons (:func:`helpers.core.store.iter_blocks`) so memory stays bounded.
     """
-    from helpers import status, store
-    from helpers.codes import CodeBook
     from helpers.config import load_study
+    from helpers.core import store
+    from helpers.core.codes import CodeBook
+    from helpers.outcomes import status
 
     study = load_study(bench_study(n_persons, "parquet"))
     t = time.time()
@@ -251,9 +252,8 @@ def step_naive(n_persons: int) -> dict:
 
 
 def step_matching(n_persons: int) -> dict:
-    """100 treated matched against the pool (helpers.matching benchmark hook)."""
-    from helpers import matching
-
+    """100 treated matched against the pool (helpers.cohort.matching benchmark hook)."""
+    from helpers.cohort import matching
     t = time.time()
     info = matching.matching_benchmark(n_pool=n_persons, n_treated=100, seed=5)
     out = {"seconds": time.time() - t}

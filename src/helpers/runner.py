@@ -22,9 +22,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers import paths
 from helpers.config import Study, StudyConfigError, load_study
-from helpers.report import OUTPUT_ENV
+from helpers.core import paths
+from helpers.report.reporter import OUTPUT_ENV
 
 DEFAULT_KERNEL = "dream-eval"
 
@@ -73,7 +73,6 @@ def ensure_data(study: Study, log=print) -> None:
         if not (study.study.synthetic and study.synthetic is not None):
             raise
         from helpers import synth
-
         log(f"[data] generating synthetic data for {study.name} into {study.raw_dir}")
         synth.generate(study)
         study.check_inputs()
@@ -120,8 +119,7 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
     """
     import papermill as pm
 
-    from helpers import assemble
-
+    from helpers.report import assemble
     t0 = time.time()
     study = load_study(study_name)
     ensure_data(study, log=log)
@@ -169,14 +167,13 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
             os.environ.pop(OUTPUT_ENV, None)
         else:
             os.environ[OUTPUT_ENV] = old_env
-    from helpers.atomic import replace_dir
+    from helpers.core.atomic import replace_dir
 
     replace_dir(staging, final)
     html_final = final / html_path.name
     if pdf is None or pdf:
         try:
-            from helpers import pdf as pdfmod
-
+            from helpers.report import pdf as pdfmod
             if pdfmod.find_chromium() is not None:
                 pdfmod.print_pdf(html_final, final / "report.pdf")
                 log(f"[pdf] {final / 'report.pdf'}")
@@ -216,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def assemble_errors() -> tuple[type[Exception], ...]:
     """Errors of report assembly that end a run with a message instead of a traceback."""
-    from helpers.assemble import AssemblyError, DisclosureFailure
+    from helpers.report.assemble import AssemblyError, DisclosureFailure
 
     return (AssemblyError, DisclosureFailure)
 

@@ -2,8 +2,8 @@
 
 :func:`ingest` reads the study's DREAM extract (CSV, Parquet, SAS7BDAT, Stata, SPSS or SAS
 transport; wide ``y_YYWW`` or per-year ``y_WW`` layout) and project forms, validates them,
-replaces person IDs by keyed hashes (:mod:`helpers.pseudonym`) and writes
-``data/processed/<study>/`` (see docs/architecture.md and :mod:`helpers.store`):
+replaces person IDs by keyed hashes (:mod:`helpers.ingest.pseudonym`) and writes
+``data/processed/<study>/`` (see docs/architecture.md and :mod:`helpers.core.store`):
 persons, residence, weekly (``int16`` codes), monthly (``float32`` degree), forms, the
 manifest and ``ingest_summary.json``.
 
@@ -42,10 +42,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import calendar
+from helpers.core import calendar
 from helpers.ingest import forms as forms_mod
 from helpers.ingest.errors import IngestError, rel
 from helpers.ingest.extract import ExtractResult, read_per_year, read_wide
+from helpers.ingest.pseudonym import PseudonymKey, resolve_key
 from helpers.ingest.readers import RetryAsText, detect_format, scan_file
 from helpers.ingest.summary import (
     category_shares,
@@ -55,7 +56,6 @@ from helpers.ingest.summary import (
     warnings_table,
 )
 from helpers.ingest.writer import MANIFEST, StagedStore
-from helpers.pseudonym import PseudonymKey, resolve_key
 
 __all__ = [
     "IngestError",
@@ -218,7 +218,7 @@ def ingest(study, force: bool = False, progress: Callable[[str], None] | None = 
         Re-ingest even when inputs, parameters and key are unchanged.
     progress : callable, optional
         Called with a short message after each chunk (e.g. ``print``); by default a status
-        line on the terminal (:class:`helpers.progress.StatusLine`, silent in tests).
+        line on the terminal (:class:`helpers.core.progress.StatusLine`, silent in tests).
 
     Returns
     -------
@@ -229,7 +229,7 @@ def ingest(study, force: bool = False, progress: Callable[[str], None] | None = 
     IngestError
         A validation failure; the message names file, column and data row and what to do.
         Nothing is written.
-    helpers.pseudonym.PseudonymKeyError
+    helpers.ingest.pseudonym.PseudonymKeyError
         No usable pseudonymisation key.
     helpers.config.StudyConfigError
         A raw file named by the study does not exist.
@@ -271,7 +271,7 @@ def ingest(study, force: bool = False, progress: Callable[[str], None] | None = 
 
     own_progress = None
     if progress is None:
-        from helpers.progress import StatusLine
+        from helpers.core.progress import StatusLine
 
         progress = own_progress = StatusLine(f"ingest {study.name}")
     try:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers import calendar
+from helpers.core import calendar
 from helpers.ingest.errors import IngestError, rel
 
 _WIDE_WEEK = re.compile(r"^y_(\d{2})(\d{2})$", re.IGNORECASE)
@@ -94,7 +94,7 @@ def plan_columns(columns: list[str], path: Path, data, *, file_year: int | None 
         The file's column names.
     path : Path
         The file (for messages).
-    data : helpers.schema.data.DataConfig
+    data : helpers.config.schema.data.DataConfig
         The study's ``data`` section.
     file_year : int, optional
         The ISO year of a per-year file (its weekly columns are ``y_WW``).

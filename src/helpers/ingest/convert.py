@@ -213,7 +213,7 @@ def ids(values, where: Where, first_row: int, id_width: int | None) -> list[str]
 
     An empty ID is an error naming the row.
     """
-    from helpers.pseudonym import normalise_ids
+    from helpers.ingest.pseudonym import normalise_ids
 
     arr = as_array(values)
     if pa.types.is_floating(arr.type):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers import paths
+from helpers.core import paths
 
 
 class IngestError(ValueError):

@@ -22,15 +22,26 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from helpers import calendar, store
-from helpers.codes import CodeBook
+from helpers.core import calendar, store
+from helpers.core.codes import CodeBook
 from helpers.ingest import convert
-from helpers.ingest.columns import ColumnPlan, describe_weeks, missing_weeks, plan_columns
+from helpers.ingest.columns import (
+    ColumnPlan,
+    describe_weeks,
+    missing_weeks,
+    plan_columns,
+)
 from helpers.ingest.errors import IngestError, Where, rel
-from helpers.ingest.readers import FileScan, Source, detect_format, iter_chunks, open_source
+from helpers.ingest.pseudonym import digests, to_hex
+from helpers.ingest.readers import (
+    FileScan,
+    Source,
+    detect_format,
+    iter_chunks,
+    open_source,
+)
 from helpers.ingest.validate import DuplicateTracker, GradScale, WeeklyChecks
 from helpers.ingest.writer import StagedStore
-from helpers.pseudonym import digests, to_hex
 
 Progress = Callable[[str], None] | None
 

@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers import calendar
+from helpers.core import calendar
 from helpers.ingest import convert
 from helpers.ingest.errors import IngestError, Where, rel
+from helpers.ingest.pseudonym import digests, normalise_ids, to_hex
 from helpers.ingest.readers import _sniff_delimiter, scan_file
-from helpers.pseudonym import digests, normalise_ids, to_hex
 
 FORMS = ("screening", "questionnaires", "events", "costs")
 MAX_LISTED = 10

@@ -2,7 +2,7 @@
 
 Everything here is an aggregate (counts by year and category, unknown codes by code,
 warnings with counts). The ``*_table`` functions return a table ready for
-:meth:`helpers.report.Reporter.table` together with its disclosure
+:meth:`helpers.report.reporter.Reporter.table` together with its disclosure
 :class:`~helpers.disclosure.Check` (counts below ``min_cell`` masked).
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers import calendar, disclosure
-from helpers.codes import CATEGORY_LABELS
+from helpers import disclosure
+from helpers.core import calendar
+from helpers.core.codes import CATEGORY_LABELS
 
 OTHER_MERGED = "merged"
 MERGED_LABEL = {"en": "Other (merged small groups)", "da": "Øvrige (sammenlagte små grupper)"}

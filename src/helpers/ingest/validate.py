@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers import calendar
-from helpers.codes import CATEGORIES, CATEGORY_INDEX, DEAD, MAX_CODE, CodeBook
+from helpers.core import calendar
+from helpers.core.codes import CATEGORIES, CATEGORY_INDEX, DEAD, MAX_CODE, CodeBook
 from helpers.ingest.errors import IngestError
 
 #: ``locate(row_in_chunk, column_in_chunk) -> "file, column y_1705, data row 17"``

@@ -23,9 +23,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from helpers import atomic
+from helpers.core import (
+    atomic,  #: Files the ingest owns in ``data/processed/<study>/`` (``forms_*.parquet`` too).
+)
 
-#: Files the ingest owns in ``data/processed/<study>/`` (``forms_*.parquet`` too).
 STORE_FILES = ("persons.parquet", "residence.parquet", "weekly.parquet", "monthly.parquet",
                "ingest_summary.json", "manifest.json")
 MANIFEST = "manifest.json"

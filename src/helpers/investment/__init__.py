@@ -32,8 +32,18 @@ from helpers.investment.analysis import (
     load_cohort,
     save_results,
 )
-from helpers.investment.discounting import MOF_2021, discount_factors, flat_steps, present_value
-from helpers.investment.prices import load_prices, read_price_file, refusion_categories, select_prices
+from helpers.investment.discounting import (
+    MOF_2021,
+    discount_factors,
+    flat_steps,
+    present_value,
+)
+from helpers.investment.prices import (
+    load_prices,
+    read_price_file,
+    refusion_categories,
+    select_prices,
+)
 from helpers.investment.projection import (
     ProjectionResult,
     Reconciliation,
@@ -54,7 +64,12 @@ from helpers.investment.realised import (
     summarise_flows,
 )
 from helpers.investment.refusion import STEPS_2016, refusion_weeks, state_share_by_week
-from helpers.investment.sensitivity import MonteCarloResult, NPVModel, monte_carlo, one_way
+from helpers.investment.sensitivity import (
+    MonteCarloResult,
+    NPVModel,
+    monte_carlo,
+    one_way,
+)
 
 __all__ = [
     "ACTORS",

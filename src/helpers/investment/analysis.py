@@ -15,15 +15,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers import atomic, calendar, status, store
-from helpers.codes import CodeBook
 from helpers.config import Study
+from helpers.config.schema.investment import InvestmentConfig
+from helpers.core import atomic, calendar, store
+from helpers.core.codes import CodeBook
 from helpers.investment import realised as R
 from helpers.investment.discounting import discount_factors, normalise_steps
 from helpers.investment.prices import load_prices, refusion_categories
 from helpers.investment.refusion import refusion_weeks
-from helpers.investment.sensitivity import MonteCarloResult, NPVModel, monte_carlo, one_way
-from helpers.schema.investment import InvestmentConfig
+from helpers.investment.sensitivity import (
+    MonteCarloResult,
+    NPVModel,
+    monte_carlo,
+    one_way,
+)
+from helpers.outcomes import status
 
 #: Seed offsets (docs/architecture.md, "Randomness").
 BOOTSTRAP_OFFSET, MONTE_CARLO_OFFSET = 2, 3
@@ -146,7 +152,7 @@ def load_costs_form(study: Study) -> pd.DataFrame | None:
 def _load_weekly(study: Study, first_week: int, last_week: int, person_ids=None):
     loader = getattr(store, "load_weekly", None)
     if loader is None:
-        raise R.InvestmentInputError("helpers.store.load_weekly is not available; run the ingest stage first")
+        raise R.InvestmentInputError("helpers.core.store.load_weekly is not available; run the ingest stage first")
     try:
         return loader(study, first_week=first_week, last_week=last_week, person_ids=person_ids)
     except TypeError:
@@ -156,7 +162,7 @@ def _load_weekly(study: Study, first_week: int, last_week: int, person_ids=None)
 def build_weeks(study: Study, cohort: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
     """Person x year x category weeks with refusion-weighted weeks, from the weekly store.
 
-    Weeks come from :func:`helpers.status.weeks_by_category_per_year`; ``state_weeks``
+    Weeks come from :func:`helpers.outcomes.status.weeks_by_category_per_year`; ``state_weeks``
     from :func:`helpers.investment.refusion.refusion_weeks` with
     ``investment.refusion_history_weeks`` of history before the index week.
     """
@@ -194,7 +200,7 @@ def read_rmst(study: Study) -> tuple[dict | None, str]:
 def parse_rmst(js: dict) -> tuple[dict | None, str]:
     """Find ``rmst_difference_weeks`` (a number or a dict with estimate and CI) in survival results.
 
-    :mod:`helpers.survival` writes ``rmst_difference_weeks`` = RMST(control) - RMST(intervention),
+    :mod:`helpers.stats.survival` writes ``rmst_difference_weeks`` = RMST(control) - RMST(intervention),
     the extra weeks after first reaching lasting self-support (positive favours the
     intervention), with ``rmst_difference_ci_low``/``_high`` and ``rmst_horizon_weeks``.
     """

@@ -1,7 +1,7 @@
 """Dated annual benefit costs per full-time person, by analysis category.
 
 The shipped table ``helpers/data/benefit_prices.csv`` holds, per analysis category of
-:data:`helpers.codes.CATEGORIES` and year, the **statutory rate** (sats) that stands for
+:data:`helpers.core.codes.CATEGORIES` and year, the **statutory rate** (sats) that stands for
 the category, annualised (12 x monthly or 52 x weekly), with its source and a note on
 what it stands for. These are rates, not average payments per full-time recipient
 (jobindsats/DST averages were not retrieved); benefits are gross (taxable) and tax
@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers import paths
-from helpers.codes import CATEGORIES
+from helpers.core import paths
+from helpers.core.codes import CATEGORIES
 
 #: Weeks per full-time person-year (annual prices are divided by this for a week).
 WEEKS_PER_YEAR = 52
@@ -108,7 +108,7 @@ def select_prices(
     Returns
     -------
     DataFrame
-        Indexed by category (all :data:`~helpers.codes.CATEGORIES`), with the table's
+        Indexed by category (all :data:`~helpers.core.codes.CATEGORIES`), with the table's
         columns plus ``weekly_dkk`` and ``year_note``.
     """
     overrides = dict(overrides or {})

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from helpers.config.schema.investment import ProjectionConfig
 from helpers.investment.discounting import discount_factors, normalise_steps
-from helpers.schema.investment import ProjectionConfig
 
 
 def round_half_up(x) -> np.ndarray:

@@ -38,7 +38,7 @@ from helpers.investment.refusion import STEPS_2016
 
 ACTORS: tuple[str, ...] = ("municipality", "state", "public")
 GROUPS: tuple[str, ...] = ("intervention", "control")
-#: Category label of weeks outside the extract in :func:`helpers.status.weeks_by_category_per_year`.
+#: Category label of weeks outside the extract in :func:`helpers.outcomes.status.weeks_by_category_per_year`.
 NO_DATA = "no_data"
 
 
@@ -74,7 +74,7 @@ def attach_cohort(weeks: pd.DataFrame, cohort: pd.DataFrame | None) -> pd.DataFr
         if cohort["person_id"].duplicated().any():
             raise InvestmentInputError(
                 "cohort: a person appears twice; pass a weeks frame with a 'unit' column "
-                "(helpers.status.weeks_by_category_per_year) to tell the rows apart"
+                "(helpers.outcomes.status.weeks_by_category_per_year) to tell the rows apart"
             )
         side = cohort[["person_id"] + cols]
     return weeks.merge(side, on=key, how="left", validate="many_to_one")

@@ -42,8 +42,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.codes import CATEGORIES, CATEGORY_INDEX, CodeBook
-from helpers.store import NO_DATA, WeeklyStatus
+from helpers.core.codes import CATEGORIES, CATEGORY_INDEX, CodeBook
+from helpers.core.store import NO_DATA, WeeklyStatus
 
 #: (last cumulative week, state share) of the 2016 refusionstrappe.
 STEPS_2016: tuple[tuple[float, float], ...] = ((4, 0.80), (26, 0.40), (52, 0.30), (np.inf, 0.20))

@@ -12,12 +12,17 @@ import math
 import numpy as np
 import pandas as pd
 
+from helpers.config.schema.investment import InvestmentConfig
 from helpers.disclosure import MASK, Check, check_counts
 from helpers.investment.analysis import InvestmentAnalysis
 from helpers.investment.discounting import normalise_steps
-from helpers.investment.projection import Reconciliation, project, projection_cash_flows, round_half_up
+from helpers.investment.projection import (
+    Reconciliation,
+    project,
+    projection_cash_flows,
+    round_half_up,
+)
 from helpers.investment.refusion import STEPS_2016
-from helpers.schema.investment import InvestmentConfig
 
 ACTOR_LABELS = {
     "municipality": ("Municipality", "Kommune"),

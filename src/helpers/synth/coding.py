@@ -31,8 +31,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from helpers import calendar
-from helpers.codes import MAX_CODE, load_code_table
+from helpers.core import calendar
+from helpers.core.codes import MAX_CODE, load_code_table
 
 # ----------------------------------------------------------------------------- states
 SELF_EMP, SELF_OUT, CB, UI, SICK, REHAB, JA, LEDY, FLEX, DP, EDU, LEAVE, EARLY, EMIG, PENSION, DEAD = range(16)

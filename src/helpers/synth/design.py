@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers import calendar
-from helpers.codes import CATEGORY_INDEX, CodeBook
-from helpers.schema.cohort import CohortConfig
+from helpers.config.schema.cohort import CohortConfig
+from helpers.core import calendar
+from helpers.core.codes import CATEGORY_INDEX, CodeBook
 
 
 @dataclass

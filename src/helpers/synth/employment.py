@@ -1,6 +1,6 @@
 """Monthly employment columns (``branche_YYYY_MM``, ``grad_YYYY_MM``) from weekly latent degrees.
 
-A week belongs to the month of its ISO Thursday (:func:`helpers.calendar.months_of_dream_weeks`).
+A week belongs to the month of its ISO Thursday (:func:`helpers.core.calendar.months_of_dream_weeks`).
 ``grad`` is the mean weekly employment degree over the weeks of the month (weeks without
 employment count as 0), rounded to two decimals and kept in (0, 1]; ``branche`` is the
 industry of the person's employment in the month (the highest industry index seen in the
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers import calendar
+from helpers.core import calendar
 from helpers.synth.model import INDUSTRIES
 
 

@@ -35,7 +35,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from helpers import calendar
+from helpers.core import calendar
 from helpers.synth.coding import DP, EDU, FLEX, LEDY, REHAB, SELF_EMP
 from helpers.synth.model import praktik_mask
 from helpers.synth.truth import OUT, first_run_start

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers import calendar
-from helpers.atomic import write_csv, write_json, write_parquet
-from helpers.codes import CATEGORY_INDEX, CodeBook
 from helpers.config import Study, load_study
+from helpers.core import calendar
+from helpers.core.atomic import write_csv, write_json, write_parquet
+from helpers.core.codes import CATEGORY_INDEX, CodeBook
 from helpers.synth import design, forms, truth, writers
 from helpers.synth.coding import (
     CB,

@@ -38,8 +38,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from helpers import calendar
-from helpers.codes import CodeBook
+from helpers.core import calendar
+from helpers.core.codes import CodeBook
 from helpers.synth.coding import (
     ACTIVITY_STATES,
     CB,

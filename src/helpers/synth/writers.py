@@ -15,7 +15,7 @@
 ``PNR`` is a string in every format (leading zeros kept); ``foed_dag`` is a date (ISO text
 in CSV, ``%td`` in Stata, ``DATE`` in SAS); weekly codes are integers with the format's
 missing value (empty, Stata/SAS ``.``) for a week without a public transfer. Every file is
-written through :func:`helpers.atomic.atomic_path`.
+written through :func:`helpers.core.atomic.atomic_path`.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pyreadstat
 
-from helpers import calendar
-from helpers.atomic import atomic_path
+from helpers.core import calendar
+from helpers.core.atomic import atomic_path
 
 BACKGROUND_DTA = "dream_background.dta"
 FILES = {

@@ -1,0 +1,1 @@
+"""Stage 02: study population, eligibility at index weeks, matched controls, balance, attrition."""

@@ -1,0 +1,1 @@
+"""Foundations every stage uses: DREAM calendar, code dictionary, processed store, atomic writes, paths, progress."""

@@ -1,0 +1,1 @@
+"""Outcome primitives on the weekly status matrix and the configured outcome definitions."""

@@ -1,0 +1,140 @@
+"""Figures of stage 02: the CONSORT-style flow diagram and the love plot.
+
+Both draw precomputed content: :func:`helpers.cohort.build.flow_boxes` (from the masked attrition
+log) and :func:`helpers.cohort.build.love_data` (SMDs before/after with labels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.patches import FancyBboxPatch
+
+GROUP_TITLES = {"intervention": ("Intervention group", "Indsatsgruppe"), "control": ("Control group", "Kontrolgruppe")}
+
+
+def flow_diagram(boxes: Sequence, *, ax=None, language: str = "en", fontsize: float = 7.5):
+    """Draw a two-column flow diagram (intervention left, controls right).
+
+    Parameters
+    ----------
+    boxes : sequence of FlowBox
+        From :func:`helpers.cohort.build.flow_boxes`: ``group``, ``slot`` (row), ``kind``
+        ("main" boxes form the vertical chain, "side" boxes hold exclusions), ``text``.
+    ax : matplotlib Axes, optional
+        Created (with a size fitted to the content) when not given.
+
+    Returns
+    -------
+    Axes
+    """
+    slots = sorted({b.slot for b in boxes})
+    # each slot has up to two rows: side box (upper) and main box (lower); slot 0 only a main box
+    row_of: dict[tuple[int, str], int] = {}
+    r = 0
+    for s in slots:
+        if s == 0:
+            row_of[(s, "main")] = r
+            r += 1
+            continue
+        if any(b.slot == s and b.kind == "side" for b in boxes):
+            row_of[(s, "side")] = r
+            r += 1
+        if any(b.slot == s and b.kind == "main" for b in boxes):
+            row_of[(s, "main")] = r
+            r += 1
+    # vertical unit = one line of text; each box is its lines plus padding
+    n_rows = max(r, 1)
+    heights = np.full(n_rows, 2.0)
+    for b in boxes:
+        lines = b.text.count("\n") + 1
+        heights[row_of[(b.slot, b.kind)]] = max(heights[row_of[(b.slot, b.kind)]], lines + 1.2)
+    gap = 1.0
+    tops = np.r_[0, np.cumsum(heights + gap)][:-1]
+    total = float(tops[-1] + heights[-1]) if n_rows else 1.0
+    if ax is None:
+        line_in = fontsize * 1.32 / 72
+        fig = plt.figure(figsize=(11, (total + 3.0) * line_in))
+        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(total + 0.3, -2.7)
+    ax.axis("off")
+    x_main = {"intervention": 0.16, "control": 0.62}
+    x_side = {"intervention": 0.42, "control": 0.88}
+    width_main, width_side = 0.27, 0.23
+    i = 1 if language == "da" else 0
+    for grp, x in x_main.items():
+        if any(b.group == grp for b in boxes):
+            ax.text(x, -1.4, GROUP_TITLES[grp][i], ha="center", va="center", fontsize=fontsize + 2, weight="bold")
+    centres: dict[str, list[tuple[float, float, float]]] = {g: [] for g in x_main}
+    for b in boxes:
+        row = row_of[(b.slot, b.kind)]
+        y = tops[row] + heights[row] / 2
+        h = heights[row]
+        if b.kind == "main":
+            x, w = x_main[b.group], width_main
+            face = "#eef3f8"
+        else:
+            x, w = x_side[b.group], width_side
+            face = "#ffffff"
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.005,rounding_size=0.01",
+                                    linewidth=0.8, edgecolor="#333333", facecolor=face))
+        ax.text(x - w / 2 + 0.008 if b.kind == "side" else x, y, b.text, ha="left" if b.kind == "side" else "center",
+                va="center", fontsize=fontsize, linespacing=1.25)
+        if b.kind == "main":
+            centres[b.group].append((y, y - h / 2, y + h / 2))
+        else:
+            ax.annotate("", xy=(x - w / 2, y), xytext=(x_main[b.group], y),
+                        arrowprops={"arrowstyle": "-|>", "lw": 0.8, "color": "#333333"})
+    for grp, cs in centres.items():
+        cs.sort()
+        for (_, _, bottom), (_, top, _) in zip(cs, cs[1:], strict=False):
+            ax.annotate("", xy=(x_main[grp], top), xytext=(x_main[grp], bottom),
+                        arrowprops={"arrowstyle": "-|>", "lw": 0.8, "color": "#333333"})
+    return ax
+
+
+def love_plot(data: pd.DataFrame, *, threshold: float = 0.1, ax=None, language: str = "en",
+              absolute: bool = True):
+    """Standardized mean differences before and after matching, one row per term.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Columns ``label``, ``smd_before``, ``smd_after`` (e.g. :func:`helpers.cohort.build.love_data`).
+    threshold : float
+        Dashed reference line(s) at this |SMD| (default 0.1).
+    absolute : bool
+        Plot |SMD| (default) or signed SMDs.
+
+    Returns
+    -------
+    Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.32 * len(data) + 1.4))
+    before = data["smd_before"].to_numpy(dtype=float)
+    after = data["smd_after"].to_numpy(dtype=float)
+    if absolute:
+        before, after = np.abs(before), np.abs(after)
+    y = np.arange(len(data))[::-1]
+    i = 1 if language == "da" else 0
+    ax.hlines(y, np.minimum(before, after), np.maximum(before, after), color="#bbbbbb", lw=0.8, zorder=1)
+    ax.scatter(before, y, marker="o", facecolors="white", edgecolors="#b2182b", label=("Before matching", "Før matchning")[i],
+               zorder=2)
+    ax.scatter(after, y, marker="o", color="#2166ac", label=("After matching", "Efter matchning")[i], zorder=3)
+    for t in ([threshold] if absolute else [-threshold, threshold]):
+        ax.axvline(t, color="#555555", ls="--", lw=0.8)
+    ax.axvline(0, color="#999999", lw=0.6)
+    ax.set_yticks(y)
+    ax.set_yticklabels(data["label"].tolist(), fontsize=8)
+    ax.set_xlabel(("|Standardized mean difference|" if absolute else "Standardized mean difference",
+                   "|Standardiseret middelværdiforskel|" if absolute else "Standardiseret middelværdiforskel")[i])
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
+    ax.set_ylim(-0.7, len(data) - 0.3)
+    ax.grid(axis="x", color="#eeeeee", lw=0.6)
+    ax.set_axisbelow(True)
+    return ax

@@ -1,0 +1,1 @@
+"""Estimators: proportions, questionnaires, power, survival."""
