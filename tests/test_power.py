@@ -14,9 +14,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from helpers.stats import (
-    power as pw,  # statistics.md §2d: control, intervention, arcsine power, normal-approx power, Fisher power (n = 50/group),
-)
+from helpers.report import power as power_report
+from helpers.stages import power as power_stage
+from helpers.stats import power as pw
+
+# statistics.md §2d: control, intervention, arcsine power, normal-approx power, Fisher power (n = 50/group),
 
 # n/group for 80 %: arcsine (ceil), normal approx (ceil), Fisher exact (first n)
 TABLE_2D = [
@@ -94,11 +96,19 @@ def test_design_power_demo(demo_study):
     # adjusted power is below the unadjusted for secondary rows (12 secondary tests)
     sec = table[table["role"] == "secondary"]
     assert (sec["power_fisher_adjusted"] <= sec["power_fisher"] + 1e-12).all()
-    v = pw.verdicts(table, 50, 0.8, demo_study)
-    assert len(v) == 16 and v["verdict_en"].str.len().gt(20).all()
-    row = v[(v["outcome"] == "afklaret") & (v["horizon"] == "FU")].iloc[0]
-    assert "Holds: 5% vs 30% gives exact power 0.90" in row["verdict_en"] and "39 per group" in row["verdict_en"]
-    en, da = pw.claim_summary(table, demo_study)
+    result = power_stage.from_table(demo_study, table)
+    v = power_report.verdicts(result, demo_study, "en")
+    assert len(v) == 16 and v["verdict"].str.len().gt(20).all()
+    row = v[(v["outcome"] == "afklaret") & (v["horizon"] == "FU")].iloc[0]["verdict"]
+    assert "Holds: 5% vs 30% gives exact power 0.90" in row and "39 per group" in row
+    en = power_report.claim_text(result, demo_study, "en").markdown
     assert "16 of 16" in en and "0.899" in en and "15 per group by arcsine against 31" in en
-    pub, check = pw.publish_power_table(table, demo_study)
-    assert check.passed and pub.iloc[0]["Power, Fisher exact"] == "0.993"
+    pub = power_report.power_table(result, demo_study, "en")
+    assert pub.check.passed and pub.frame.iloc[0]["Power, Fisher exact"] == "0.993"
+
+
+def test_power_result_round_trip(demo_study):
+    result = power_stage.run(demo_study, write=False)
+    again = power_stage.PowerResult.from_json(result.to_json())
+    assert again == result and again.curves is None and result.curves is not None
+    assert again.table().equals(pw.design_power(demo_study))

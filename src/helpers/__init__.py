@@ -1,20 +1,46 @@
 """Reproducible evaluation of Danish employment interventions from DREAM register data.
 
-The package holds all logic; the notebooks in ``notebooks/`` narrate calls to it.
-Modules, one per concern:
+The package holds all logic; the notebooks in ``notebooks/`` narrate calls to it. The few
+names a student needs in an own notebook are importable from the top level (loaded on
+first use, so ``import helpers`` stays cheap):
 
-- :mod:`helpers.core.paths`, :mod:`helpers.config`: project paths; study YAML schema and validation.
-- :mod:`helpers.core.calendar`, :mod:`helpers.core.codes`: DREAM weeks and the weekly code dictionary.
-- :mod:`helpers.synth`: synthetic DREAM extract and project forms with known truth.
-- :mod:`helpers.ingest`, :mod:`helpers.core.store`: read any delivery format into the processed store.
-- :mod:`helpers.outcomes.status`: outcome primitives on the weekly status matrix.
-- :mod:`helpers.cohort.build`, :mod:`helpers.cohort.matching`, :mod:`helpers.cohort.balance`: eligibility, matching, balance.
-- :mod:`helpers.stats.proportions`, :mod:`helpers.stats.questionnaires`, :mod:`helpers.stats.power`: outcome statistics.
-- :mod:`helpers.stats.survival`: time to lasting self-support.
-- :mod:`helpers.investment`: projected and realised savings.
-- :mod:`helpers.disclosure`: statistical disclosure control.
-- :mod:`helpers.report.plots`: every figure (functions take ``ax`` and return it).
-- :mod:`helpers.report.reporter`, :mod:`helpers.runner`: papermill runner and report assembly.
+>>> from helpers import load_study, stages, Reporter
+>>> cfg = load_study("demo")
+>>> cfg.study.language
+'en'
+
+The tree follows the pipeline: ``config`` (study YAML), ``core`` (calendar, codes, store,
+atomic writes, paths, i18n), ``ingest``, ``cohort``, ``outcomes``, ``stats``, ``investment``,
+``disclosure``, ``report`` (presentation), ``synth`` (synthetic data) and ``stages`` (one
+``run`` per stage). See ``docs/architecture.md``.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+#: Public name -> module that defines it.
+_PUBLIC = {
+    "load_study": "helpers.config",
+    "Study": "helpers.config",
+    "Reporter": "helpers.report.reporter",
+    "stages": None,
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+    module = _PUBLIC[name]
+    if module is None:
+        return importlib.import_module(f"helpers.{name}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

@@ -31,11 +31,13 @@ import pandas as pd  # noqa: E402
 from IPython.display import HTML, Markdown, display  # noqa: E402
 
 from helpers.config import Study  # noqa: E402
+from helpers.core import i18n  # noqa: E402
 from helpers.core import (
     atomic,
     paths,  # noqa: E402
 )
 from helpers.disclosure import Check, check_table, combine  # noqa: E402
+from helpers.report.items import Figure, Table, Text  # noqa: E402
 
 #: Environment variable through which the runner points notebooks at its staging folder.
 OUTPUT_ENV = "DREAM_EVAL_OUTPUT_DIR"
@@ -74,6 +76,29 @@ class Reporter:
         self.output_dir = output_dir_for(study, output_dir)
         (self.output_dir / "tables").mkdir(parents=True, exist_ok=True)
         (self.output_dir / "figures").mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ items
+    def show(self, *items: Table | Figure | Text | None) -> None:
+        """Show report items in order (``None`` is skipped).
+
+        Tables and figures get their caption from the catalogue (``caption.<key>``, see
+        :mod:`helpers.core.i18n`), are saved and numbered, and their disclosure check is logged.
+        """
+        for item in items:
+            if item is None:
+                continue
+            if isinstance(item, (list, tuple)):
+                self.show(*item)
+            elif isinstance(item, Text):
+                display(Markdown(item.markdown), metadata={META_KEY: {"kind": "text"}})
+            elif isinstance(item, Table):
+                caption = i18n.tr(f"caption.{item.key}", self.language, **item.caption_fields)
+                self.table(item.frame, item.key, caption, item.check, note=item.note or None, index=item.index)
+            elif isinstance(item, Figure):
+                caption = i18n.tr(f"caption.{item.key}", self.language, **item.caption_fields)
+                self.figure(item.figure, item.key, caption, item.check, note=item.note or None)
+            else:
+                raise TypeError(f"Reporter.show: cannot show a {type(item).__name__}; build a Table, Figure or Text")
 
     # ------------------------------------------------------------------ text
     def t(self, en: str, da: str) -> str:

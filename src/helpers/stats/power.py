@@ -373,178 +373,7 @@ def design_power(study, *, adjust_secondary: bool = True) -> pd.DataFrame:
     return table
 
 
-def verdicts(table: pd.DataFrame, n_per_group: int, target_power: float = 0.8, study=None) -> pd.DataFrame:
-    """A plain-language verdict per scenario on the claim "n + n gives power >= target".
-
-    Returns
-    -------
-    DataFrame
-        ``outcome, horizon, verdict_en, verdict_da``.
-    """
-    def name(r, lang: str) -> str:
-        if study is None:
-            return f"{r['outcome']} {r['horizon']}"
-        d = study.outcomes.definitions.get(r["outcome"])
-        h = {x.key: x.label(lang) for x in study.outcomes.horizons}.get(r["horizon"], r["horizon"])
-        return f"{d.label(lang) if d else r['outcome']}, {h.lower()}"
-
-    out = []
-    adj = "power_fisher_adjusted" in table
-    for _, r in table.iterrows():
-        pf, pa = r["power_fisher"], r["power_arcsine"]
-        share = f"{r['control']:.0%} vs {r['intervention']:.0%}"
-        if pf >= target_power:
-            en = f"Holds: {share} gives exact power {pf:.2f} with {n_per_group} per group"
-            da = f"Holder: {share} giver eksakt styrke {pf:.2f} med {n_per_group} pr. gruppe"
-        else:
-            en = f"Does not hold: {share} gives exact power {pf:.2f} (< {target_power:.2f}) with {n_per_group} per group"
-            da = f"Holder ikke: {share} giver eksakt styrke {pf:.2f} (< {target_power:.2f}) med {n_per_group} pr. gruppe"
-        if pa - pf >= 0.02:
-            en += f"; the arcsine formula overstates it ({pa:.2f})"
-            da += f"; arcsin-formlen overvurderer den ({pa:.2f})"
-        if not pd.isna(r["n_fisher"]):
-            en += f"; {int(r['n_fisher'])} per group would reach {target_power:.2f}"
-            da += f"; {int(r['n_fisher'])} pr. gruppe ville nå {target_power:.2f}"
-        if adj and r.get("role", "primary") == "secondary" and np.isfinite(r["power_fisher_adjusted"]):
-            pj = r["power_fisher_adjusted"]
-            if pj < target_power <= pf:
-                en += f", but after multiplicity adjustment only {pj:.2f}"
-                da += f", men efter justering for multiple tests kun {pj:.2f}"
-            else:
-                en += f" (after multiplicity adjustment {pj:.2f})"
-                da += f" (efter justering for multiple tests {pj:.2f})"
-        out.append({"outcome": r["outcome"], "horizon": r["horizon"],
-                    "verdict_en": f"{name(r, 'en')}: {en}.", "verdict_da": f"{name(r, 'da')}: {da}."})
-    return pd.DataFrame(out)
-
-
-def verdict_markdown(verdicts_frame: pd.DataFrame) -> tuple[str, str]:
-    """The per-scenario verdicts as Markdown bullet lists (English, Danish)."""
-    en = "\n".join(f"- {v}" for v in verdicts_frame["verdict_en"])
-    da = "\n".join(f"- {v}" for v in verdicts_frame["verdict_da"])
-    return en, da
-
-
-def publish_power_table(table: pd.DataFrame, study=None, *, language: str = "en", item: str = "power_table"):
-    """The power table as printed: shares in %, powers to 3 decimals, n as integers.
-
-    The design table holds planned shares only (no data), so disclosure control has nothing
-    to mask; the returned :class:`helpers.disclosure.Check` says so.
-
-    Returns
-    -------
-    (DataFrame, Check)
-    """
-    from helpers import disclosure
-    da = language == "da"
-    labels, hlabels = {}, {}
-    if study is not None:
-        labels = {k: d.label(language) for k, d in study.outcomes.definitions.items()}
-        hlabels = {h.key: h.label(language) for h in study.outcomes.horizons}
-    adj = "power_fisher_adjusted" in table
-
-    def n_or_dash(x) -> str:
-        return "–" if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)) else str(int(x))
-
-    rows = []
-    for _, r in table.iterrows():
-        row = {
-            ("Effektmål" if da else "Outcome"): labels.get(r["outcome"], r["outcome"]),
-            ("Opfølgning" if da else "Follow-up"): hlabels.get(r["horizon"], r["horizon"]),
-            ("Kontrol" if da else "Control"): f"{100 * r['control']:.0f}%",
-            ("Indsats" if da else "Intervention"): f"{100 * r['intervention']:.0f}%",
-            ("Styrke, arcsin" if da else "Power, arcsine"): f"{r['power_arcsine']:.3f}",
-            ("Styrke, Fisher eksakt" if da else "Power, Fisher exact"): f"{r['power_fisher']:.3f}",
-        }
-        if adj:
-            row["Styrke, Fisher efter justering" if da else "Power, Fisher after adjustment"] = (
-                "–" if r.get("role") == "primary" else f"{r['power_fisher_adjusted']:.3f}")
-        row.update({
-            ("Nødvendigt pr. gruppe, arcsin" if da else "Needed per group, arcsine"): n_or_dash(r["n_arcsine"]),
-            ("Nødvendigt pr. gruppe, Fisher" if da else "Needed per group, Fisher"): n_or_dash(r["n_fisher"]),
-            ("Påstand holder" if da else "Claim holds"): ("ja" if da else "yes") if r["claim_holds"] else ("nej" if da else "no"),
-        })
-        rows.append(row)
-    check = disclosure.Check(item=item, status="PASS", detail="planned design values only; no person data",
-                             detail_da="kun planlagte designværdier; ingen persondata")
-    return pd.DataFrame(rows), check
-
-
-def claim_summary(table: pd.DataFrame, study) -> tuple[str, str]:
-    """Plain-language verdict on the design claim "n + n gives power >= target for all outcomes".
-
-    Returns
-    -------
-    (en, da) : tuple of str (Markdown)
-    """
-    cfg = study.power
-    n, target, alpha = cfg.n_per_group, cfg.target_power, cfg.alpha
-    if table.empty:
-        return ("The study file plans no effects (power.scenarios is empty).",
-                "Studiefilen angiver ingen planlagte effekter (power.scenarios er tom).")
-
-    def name(r, lang: str) -> str:
-        d = study.outcomes.definitions.get(r["outcome"])
-        h = {x.key: x.label(lang) for x in study.outcomes.horizons}.get(r["horizon"], r["horizon"])
-        return f"{d.label(lang) if d else r['outcome']}, {h.lower()}"
-
-    def share(r) -> str:
-        return f"{r['control']:.0%} vs {r['intervention']:.0%}"
-
-    k = len(table)
-    holds = int(table["claim_holds"].sum())
-    worst = table.loc[table["power_fisher"].idxmin()]
-    gap = table["power_arcsine"] - table["power_fisher"]
-    most = table.loc[gap.idxmax()]
-    big = table.loc[(table["intervention"] - table["control"]).abs().idxmax()]
-    en = [
-        f"**Verdict on the claim that {n} + {n} persons give power {target:.2f} at alpha {alpha} for every planned "
-        f"effect.** With Fisher's exact test, computed exactly, {holds} of {k} planned effects reach "
-        f"{target:.2f}; the lowest is {name(worst, 'en')} ({share(worst)}: {worst['power_fisher']:.3f})."
-    ]
-    da = [
-        f"**Vurdering af påstanden om, at {n} + {n} personer giver styrke {target:.2f} ved alfa {alpha} for alle "
-        f"planlagte effekter.** Med Fishers eksakte test, beregnet eksakt, når {holds} af {k} planlagte effekter "
-        f"{target:.2f}; lavest er {name(worst, 'da')} ({share(worst)}: {worst['power_fisher']:.3f})."
-    ]
-    if gap.max() >= 0.005:
-        en.append(f"The arcsine formula overstates the power most for {name(most, 'en')} ({share(most)}: "
-                  f"{most['power_arcsine']:.3f} against an exact {most['power_fisher']:.3f}).")
-        da.append(f"Arcsin-formlen overvurderer styrken mest for {name(most, 'da')} ({share(most)}: "
-                  f"{most['power_arcsine']:.3f} mod eksakt {most['power_fisher']:.3f}).")
-    zero = table[(table["control"] == 0) & table["n_arcsine"].notna() & table["n_fisher"].notna()]
-    if len(zero):
-        z = zero.iloc[0]
-        en.append(f"With a 0% control share the formula also understates the n needed: {int(z['n_arcsine'])} per "
-                  f"group by arcsine against {int(z['n_fisher'])} by the exact test ({name(z, 'en')}).")
-        da.append(f"Med 0% i kontrolgruppen undervurderer formlen også det nødvendige n: {int(z['n_arcsine'])} pr. "
-                  f"gruppe med arcsin mod {int(z['n_fisher'])} med den eksakte test ({name(z, 'da')}).")
-    if "power_fisher_adjusted" in table:
-        sec = table[table["role"] == "secondary"]
-        m = int(len(sec))
-        low = sec[(sec["power_fisher_adjusted"] < target) & (sec["power_fisher"] >= target)]
-        if m > 1 and len(low):
-            items_en = "; ".join(f"{name(r, 'en')} ({r['power_fisher_adjusted']:.2f})" for _, r in low.iterrows())
-            items_da = "; ".join(f"{name(r, 'da')} ({r['power_fisher_adjusted']:.2f})" for _, r in low.iterrows())
-            en.append(f"But the secondary outcomes are {m} tests, adjusted for multiplicity: at the first Holm "
-                      f"step (alpha/{m}) the power falls below {target:.2f} for {items_en}.")
-            da.append(f"Men de sekundære effektmål er {m} tests, der justeres for multiple tests: ved Holms første "
-                      f"trin (alfa/{m}) falder styrken under {target:.2f} for {items_da}.")
-        elif m > 1:
-            en.append(f"Even at the first Holm step (alpha/{m}) for the {m} secondary tests, every secondary "
-                      f"effect keeps power {target:.2f} or more.")
-            da.append(f"Selv ved Holms første trin (alfa/{m}) for de {m} sekundære tests har alle sekundære "
-                      f"effekter styrke {target:.2f} eller mere.")
-    en.append("These powers hold only if the planned shares are true and every person is followed to each "
-              "point; deaths, emigration and missing later follow-up lower them. The largest planned effect "
-              f"({name(big, 'en')}: {share(big)}) is worth checking against earlier results for the target group.")
-    da.append("Styrkerne gælder kun, hvis de planlagte andele er sande, og alle følges til hvert tidspunkt; død, "
-              "udvandring og manglende senere opfølgning sænker dem. Den største planlagte effekt "
-              f"({name(big, 'da')}: {share(big)}) bør holdes op mod tidligere resultater for målgruppen.")
-    return " ".join(en), " ".join(da)
-
-
-def scenario_curves(study, n_values=None, *, keys=None, language: str | None = None) -> pd.DataFrame:
+def scenario_curves(study, n_values=None, *, keys=None) -> pd.DataFrame:
     """Power curves (:func:`power_curve`) for selected scenarios of a study, stacked.
 
     Parameters
@@ -556,18 +385,12 @@ def scenario_curves(study, n_values=None, *, keys=None, language: str | None = N
         Default: every scenario of the primary outcome plus the scenario with the lowest
         exact power at the planned n.
 
-    language : {"en", "da"}, optional
-        Language of the scenario labels (default: the study's).
-
     Returns
     -------
     DataFrame
-        ``scenario`` (label "outcome, follow-up: p0 vs p1"), ``outcome, horizon, n, fisher,
-        arcsine, normal``.
+        ``outcome, horizon, control, intervention, n, fisher, arcsine, normal``.
     """
     cfg = study.power
-    lang = language or study.study.language
-    hl = {h.key: h.label(lang) for h in study.outcomes.horizons}
     if n_values is None:
         n_values = range(cfg.n_range[0], cfg.n_range[1] + 1)
     scen = {(s.outcome, s.horizon): s for s in cfg.scenarios}
@@ -582,17 +405,8 @@ def scenario_curves(study, n_values=None, *, keys=None, language: str | None = N
     for k in keys:
         s = scen[k]
         c = power_curve(s.control, s.intervention, n_values, cfg.alpha)
-        d = study.outcomes.definitions[s.outcome]
-        label = f"{d.label(lang)}, {hl.get(s.horizon, s.horizon).lower()}:\n{s.control:.0%} vs {s.intervention:.0%}"
-        c.insert(0, "scenario", label)
-        c.insert(1, "outcome", s.outcome)
-        c.insert(2, "horizon", s.horizon)
+        for pos, (name, value) in enumerate((("outcome", s.outcome), ("horizon", s.horizon),
+                                             ("control", s.control), ("intervention", s.intervention))):
+            c.insert(pos, name, value)
         frames.append(c)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def figure_check(item: str = "power_curves"):
-    """Disclosure check of a design figure: planned shares only, no person data."""
-    from helpers import disclosure
-    return disclosure.Check(item=item, status="PASS", detail="planned design values only; no person data",
-                            detail_da="kun planlagte designværdier; ingen persondata")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+
+from helpers.core.i18n import tr
 
 
 def power_curve_plot(
@@ -35,20 +38,19 @@ def power_curve_plot(
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4))
-    da = language == "da"
     ax.plot(curve["n"], curve["fisher"], "-o", ms=2.5, lw=1.2, color="#1f4e79",
-            label="Fishers eksakte test (eksakt)" if da else "Fisher's exact test (exact)")
+            label=tr("power.figure.fisher", language))
     ax.plot(curve["n"], curve["arcsine"], "--", lw=1.2, color="#c55a11",
-            label="Arcsin-approksimation" if da else "Arcsine approximation")
+            label=tr("power.figure.arcsine", language))
     if "normal" in curve:
         ax.plot(curve["n"], curve["normal"], ":", lw=1.4, color="#548235",
-                label="Normalapproksimation" if da else "Normal approximation")
+                label=tr("power.figure.normal", language))
     if target is not None:
         ax.axhline(target, color="black", lw=0.8)
     if planned_n is not None:
         ax.axvline(planned_n, color="#888888", lw=0.8, ls="-.")
-    ax.set_xlabel("Personer pr. gruppe" if da else "Persons per group")
-    ax.set_ylabel("Styrke" if da else "Power")
+    ax.set_xlabel(tr("power.figure.xlabel", language))
+    ax.set_ylabel(tr("power.figure.ylabel", language))
     ax.set_ylim(0, 1.01)
     if title:
         ax.set_title(title, fontsize=9)
@@ -73,15 +75,13 @@ def power_curve_panels(
     -------
     ndarray of Axes
     """
-    import numpy as np
-
     names = list(dict.fromkeys(curves["scenario"]))
     if axes is None:
         nrows = max(1, -(-len(names) // ncols))
         _, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows), squeeze=False,
                                layout="constrained")
     flat = np.ravel(axes)
-    for ax, name in zip(flat, names):
+    for ax, name in zip(flat, names, strict=False):
         power_curve_plot(curves[curves["scenario"] == name], ax, target=target, planned_n=planned_n,
                          title=name, language=language)
     for ax in flat[len(names):]:
