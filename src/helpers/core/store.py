@@ -27,13 +27,17 @@ only some persons), :func:`load_monthly`, :func:`load_form`, :func:`load_manifes
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from helpers.core import calendar
+from helpers.core import calendar, paths
 
 NO_DATA = -1  # code used for weeks outside the extract in aligned windows
 
@@ -172,7 +176,6 @@ def _store_dir(study) -> Path:
         return Path(study.processed_dir)
     if isinstance(study, Path) or (isinstance(study, str) and ("/" in study or "\\" in study)):
         return Path(study)
-    from helpers.core import paths
     return paths.processed_dir(str(study))
 
 
@@ -190,31 +193,37 @@ def _require(directory: Path, name: str) -> Path:
 
 def load_manifest(study) -> dict:
     """The ingest manifest (inputs, parameters, outputs, versions)."""
-    import json
-
     return json.loads(_require(_store_dir(study), "manifest.json").read_text(encoding="utf-8"))
 
 
 def load_summary(study) -> dict:
     """``ingest_summary.json``: aggregates of the ingest (counts, unknown codes, warnings)."""
-    import json
-
     return json.loads(_require(_store_dir(study), "ingest_summary.json").read_text(encoding="utf-8"))
 
 
 def load_persons(study) -> pd.DataFrame:
     """``person_id``, ``sex`` (int8: 1 male, 2 female), ``birth_date`` (datetime64), in weekly row order."""
-    import pyarrow.parquet as pq
-
     frame = pq.read_table(_require(_store_dir(study), "persons.parquet")).to_pandas()
     frame["birth_date"] = pd.to_datetime(frame["birth_date"])
     return frame
 
 
+def load_cohort(study) -> pd.DataFrame:
+    """The analysis cohort written by stage 02 (``cohort.parquet``: one row per matched-set membership).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the cohort stage has not run.
+    """
+    path = _store_dir(study) / "cohort.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"{paths.relative(path)}: the cohort stage (02_cohort) has not run")
+    return pd.read_parquet(path)
+
+
 def load_residence(study) -> pd.DataFrame:
     """``person_id``, ``year`` (int16), ``municipality`` (int16): one row per person-year with a municipality."""
-    import pyarrow.parquet as pq
-
     return pq.read_table(_require(_store_dir(study), "residence.parquet")).to_pandas()
 
 
@@ -243,8 +252,6 @@ def load_weekly(study, first_week: int | None = None, last_week: int | None = No
     ValueError
         If the range does not overlap the held weeks, or ``first_week > last_week``.
     """
-    import pyarrow.parquet as pq
-
     path = _require(_store_dir(study), "weekly.parquet")
     pf = pq.ParquetFile(path)
     lo, hi = _week_range(pf.schema_arrow.names)
@@ -262,8 +269,6 @@ def load_weekly(study, first_week: int | None = None, last_week: int | None = No
 
 def _read_matrix(pf, columns: list[str], dtype, person_ids=None, batch_rows: int = 65_536):
     """Person IDs and a C-ordered matrix of ``columns[1:]``, read batch by batch (bounded temporaries)."""
-    import pyarrow.compute as pc
-
     wanted = None if person_ids is None else pa_array(person_ids)
     n = pf.metadata.num_rows
     if wanted is not None:
@@ -288,15 +293,11 @@ def _read_matrix(pf, columns: list[str], dtype, person_ids=None, batch_rows: int
 
 def pa_array(values):
     """A pyarrow string array of ``values``."""
-    import pyarrow as pa
-
     return pa.array([str(v) for v in values], pa.string())
 
 
 def load_monthly(study, *, person_ids=None) -> MonthlyEmployment:
     """Monthly employment degree (float32, NaN = none) as a :class:`MonthlyEmployment`."""
-    import pyarrow.parquet as pq
-
     pf = pq.ParquetFile(_require(_store_dir(study), "monthly.parquet"))
     names = pf.schema_arrow.names[1:]
     months = [calendar.month_index(int(n[1:5]), int(n[6:8])) for n in names]
@@ -312,8 +313,6 @@ def load_form(study, name: str) -> pd.DataFrame:
     FileNotFoundError
         If the study has no such form or the ingest has not run.
     """
-    import pyarrow.parquet as pq
-
     directory = _store_dir(study)
     path = directory / f"forms_{name}.parquet"
     if (directory / "manifest.json").exists() and not path.exists():
@@ -330,8 +329,6 @@ def iter_blocks(study, block_rows: int = 50_000, *, first_week: int | None = Non
     ``block_rows`` × weeks instead of the whole matrix. Weekly and monthly blocks hold the
     same persons in the same (store) order.
     """
-    import pyarrow.parquet as pq
-
     directory = _store_dir(study)
     wf = pq.ParquetFile(_require(directory, "weekly.parquet"))
     lo, hi = _week_range(wf.schema_arrow.names)

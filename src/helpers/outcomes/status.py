@@ -54,6 +54,7 @@ from helpers.core.codes import (
     STATE_PENSION,
     CodeBook,
 )
+from helpers.core.progress import bar
 from helpers.core.store import (
     NO_DATA,
     MonthlyEmployment,
@@ -433,8 +434,6 @@ def aligned_codes(weekly: WeeklyStatus, rows: np.ndarray, index_weeks: np.ndarra
     """:meth:`WeeklyStatus.aligned`, with a progress bar for register-scale calls (> 100,000 rows)."""
     progress = None
     if len(rows) > 100_000:
-        from helpers.core.progress import bar
-
         n_weeks = len(np.unique(index_weeks))
         progress = lambda groups: bar(groups, total=n_weeks, desc="weekly codes by index week",  # noqa: E731
                                       unit="week")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html as _html
 import json
 import platform
 import subprocess
@@ -263,8 +264,6 @@ def git_sentence(state: dict[str, Any], language: str) -> str:
 
 def timings_html(manifest: dict[str, Any], language: str) -> str:
     """Small HTML table of run time per notebook and in total (filled in at assembly)."""
-    import html as _html
-
     def num(x: float) -> str:
         text = f"{x:.1f}"
         return text.replace(".", ",") if language == "da" else text

@@ -31,9 +31,9 @@ import pandas as pd  # noqa: E402
 from IPython.display import HTML, Markdown, display  # noqa: E402
 
 from helpers.config import Study  # noqa: E402
-from helpers.core import i18n  # noqa: E402
 from helpers.core import (
     atomic,
+    i18n,  # noqa: E402
     paths,  # noqa: E402
 )
 from helpers.disclosure import Check, check_table, combine  # noqa: E402

@@ -27,6 +27,7 @@ import argparse
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,10 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from helpers import disclosure
 from helpers.config import StudyConfigError, load_study
 from helpers.core import paths
+from helpers.report import pdf as pdfmod
 from helpers.report.reporter import read_log
 
 #: A table with at least this many rows whose count column equals 1 is treated as person-level.
@@ -69,8 +72,6 @@ def known_person_ids(study_name: str) -> frozenset[str]:
     path = paths.processed_dir(study_name) / "persons.parquet"
     if not path.exists():
         return frozenset()
-    import pyarrow.parquet as pq
-
     meta = pq.ParquetFile(path).metadata
     if meta.num_rows > MAX_KNOWN_IDS:
         return frozenset()
@@ -80,8 +81,6 @@ def known_person_ids(study_name: str) -> frozenset[str]:
 def _contains_known(text: str, known: frozenset[str]) -> int:
     if not known:
         return 0
-    import re
-
     return sum(1 for m in re.finditer(r"(?=([0-9a-f]{16}))", text) if m.group(1) in known)
 
 
@@ -168,7 +167,6 @@ def collect_members(study_name: str, report_dir: Path | None = None, *, lock: st
         raise FileNotFoundError(f"{html}: no report; run `make report STUDY={study.name}` first")
     pdf = report_dir / "report.pdf"
     if not pdf.exists():
-        from helpers.report import pdf as pdfmod
         if pdfmod.find_chromium():
             pdfmod.print_pdf(html, pdf)
         else:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from lifelines import CoxPHFitter
 
 from helpers.config import Study, load_study
 from helpers.core import calendar
@@ -439,8 +440,6 @@ def _marginal_hr(tte: pd.DataFrame, arm: np.ndarray) -> dict:
     keep = np.isin(arm, ["treated", "untreated"])
     if keep.sum() < 20:
         return {"hr": None, "note": "too few eligible persons for the population experiment"}
-    from lifelines import CoxPHFitter
-
     df = pd.DataFrame({"duration": tte["duration"].to_numpy()[keep],
                        "event": (tte["event"].to_numpy()[keep] == 1).astype(int),
                        "treated": (arm[keep] == "treated").astype(int)})

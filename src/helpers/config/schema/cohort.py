@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from helpers.config.schema.base import Section
+from helpers.core.codes import load_code_table
 
 #: Covariates that :func:`helpers.cohort.build.covariates_at` computes at each index week.
 NUMERIC_COVARIATES: tuple[str, ...] = (
@@ -79,8 +80,6 @@ class CohortConfig(Section):
         """Code subcategories counted as cash-benefit weeks (default: those of the cash_benefit category)."""
         if self.cash_benefit_subcategories:
             return list(self.cash_benefit_subcategories)
-        from helpers.core.codes import load_code_table
-
         table = load_code_table()
         return list(dict.fromkeys(table.loc[table["category"] == "cash_benefit", "subcategory"]))
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from helpers.config.schema.base import Labels, Section
+from helpers.core.codes import CATEGORIES, load_code_table
 
 #: Pseudo-category of outcome definitions: a self-supported week with employment in its month.
 EMPLOYED = "employed"
@@ -76,8 +77,6 @@ class OutcomesConfig(Section):
 
     @model_validator(mode="after")
     def _check_definitions(self) -> OutcomesConfig:
-        from helpers.core.codes import CATEGORIES, load_code_table
-
         table = load_code_table()
         known = {
             "categories": set(CATEGORIES) | {EMPLOYED},
