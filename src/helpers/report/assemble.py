@@ -31,6 +31,7 @@ from bs4 import BeautifulSoup, NavigableString
 from nbconvert import HTMLExporter
 
 from helpers.config import Study
+from helpers.core.i18n import tr
 from helpers.core import atomic
 from helpers.disclosure import find_identifiers
 from helpers.report import provenance
@@ -54,10 +55,6 @@ class DisclosureFailure(RuntimeError):
 
 class AssemblyError(RuntimeError):
     """The report could not be assembled as a self-contained page."""
-
-
-def _t(language: str, en: str, da: str) -> str:
-    return da if language == "da" else en
 
 
 # ----------------------------------------------------------------------- cells
@@ -179,19 +176,17 @@ def _title_block(soup: BeautifulSoup, study: Study, manifest: dict, n_fail: int)
         block.append(p)
     rows = []
     if meta.authors:
-        rows.append((_t(lang, "Authors", "Forfattere"), ", ".join(meta.authors)))
-    rows.append((_t(lang, "Study", "Studie"), meta.name))
-    rows.append((_t(lang, "Data", "Data"), _t(lang, "synthetic (generated, known injected effect)",
-                                              "syntetiske (genererede, med kendt indlagt effekt)")
-                 if meta.synthetic else _t(lang, "register data", "registerdata")))
+        rows.append((tr("report.title.authors", lang), ", ".join(meta.authors)))
+    rows.append((tr("report.title.study", lang), meta.name))
+    rows.append((tr("report.title.data", lang),
+                 tr("report.title.data_synthetic" if meta.synthetic else "report.title.data_register", lang)))
     created = manifest.get("created") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    rows.append((_t(lang, "Report date", "Rapportdato"), created[:10]))
-    rows.append((_t(lang, "Smallest count shown", "Mindste viste antal"), str(meta.min_cell)))
+    rows.append((tr("report.title.date", lang), created[:10]))
+    rows.append((tr("report.title.min_cell", lang), str(meta.min_cell)))
     git = manifest.get("git") or {}
     if git.get("available"):
-        code = git["commit"][:12] + (_t(lang, " (uncommitted changes)", " (ikke-committede ændringer)")
-                                      if git.get("dirty") else "")
-        rows.append((_t(lang, "Code version", "Kodeversion"), code))
+        code = git["commit"][:12] + (tr("report.title.uncommitted", lang) if git.get("dirty") else "")
+        rows.append((tr("report.title.code", lang), code))
     dl = soup.new_tag("dl")
     for k, v in rows:
         dt_tag, dd = soup.new_tag("dt"), soup.new_tag("dd")
@@ -200,17 +195,11 @@ def _title_block(soup: BeautifulSoup, study: Study, manifest: dict, n_fail: int)
     block.append(dl)
     if meta.synthetic:
         banner = soup.new_tag("p", attrs={"class": "rpt-banner"})
-        banner.string = _t(lang, "These results are computed on synthetic data with a known, injected effect. They "
-                                 "show what the pipeline produces; they say nothing about any real programme.",
-                           "Resultaterne er beregnet på syntetiske data med en kendt, indlagt effekt. De viser, hvad "
-                           "analysen producerer; de siger intet om nogen virkelig indsats.")
+        banner.string = tr("report.banner.synthetic", lang)
         block.append(banner)
     if n_fail:
         banner = soup.new_tag("p", attrs={"class": "rpt-banner rpt-fail-banner"})
-        banner.string = _t(lang, f"INTERNAL USE ONLY: {n_fail} table(s)/figure(s) failed disclosure control (see the "
-                                 "checklist at the end). This report may not leave the research server.",
-                           f"KUN TIL INTERN BRUG: {n_fail} tabel(ler)/figur(er) bestod ikke diskretionskontrollen (se "
-                           "tjeklisten sidst). Rapporten må ikke føres ud af forskermaskinen.")
+        banner.string = tr("report.banner.disclosure_failed", lang, n_fail=n_fail)
         block.append(banner)
     return block
 
@@ -288,7 +277,7 @@ def _number_headings(soup: BeautifulSoup, front_end) -> list[tuple[int, str, str
 def _toc(soup: BeautifulSoup, entries, language: str):
     nav = soup.new_tag("nav", attrs={"class": "rpt-toc"})
     head = soup.new_tag("h2")
-    head.string = _t(language, "Contents", "Indhold")
+    head.string = tr("report.contents", language)
     nav.append(head)
     top = soup.new_tag("ol")
     nav.append(top)
@@ -378,7 +367,7 @@ def _fill_slots(soup: BeautifulSoup, study: Study, staging: Path, manifest: dict
     if not filled:
         end = soup.find("div", class_="rpt-marker", attrs={"data-marker": "end"})
         section = BeautifulSoup(
-            f'<h2>{_t(language, "Disclosure checklist", "Tjekliste for diskretionskontrol")}</h2>'
+            f'<h2>{tr("report.checklist_heading", language)}</h2>'
             f'<div class="rpt-slot" data-slot="checklist">'
             f'{checklist_html(records, language, study.study.min_cell, numbers)}</div>', "html.parser")
         end.insert_before(section)
@@ -416,11 +405,7 @@ def postprocess(raw_html: str, study: Study, staging: Path, manifest: dict,
     entries = _number_headings(soup, toc_marker)
     toc_marker.replace_with(_toc(soup, entries, language))
     footer = soup.new_tag("footer", attrs={"class": "rpt-footer"})
-    footer.string = _t(language,
-                       f"Generated by dream-eval from study {study.name}; every number is computed by the executed "
-                       "notebooks included in the supplement.",
-                       f"Dannet af dream-eval fra studiet {study.name}; alle tal er beregnet af de kørte notesbøger, "
-                       "som følger med i supplementet.")
+    footer.string = tr("report.footer", language, study=study.name)
     end.replace_with(footer)
     _mark_cells(soup)
     out = _resolve_refs(str(soup), numbers, warnings)

@@ -33,6 +33,7 @@ import pandas as pd
 
 from helpers.config import Study
 from helpers.core import atomic, paths
+from helpers.core.i18n import tr
 
 #: Packages whose versions the report shows (all installed ones go into the manifest).
 KEY_PACKAGES = ("helpers", "numpy", "pandas", "scipy", "statsmodels", "lifelines", "matplotlib", "seaborn",
@@ -177,8 +178,8 @@ def write_manifest(study: Study, output_dir: str | Path, *, timings: dict[str, f
 
 
 # --------------------------------------------------------------------- report tables
-def _t(language: str, en: str, da: str) -> str:
-    return da if language == "da" else en
+#: Where an input file's checksum came from -> catalogue key.
+HASH_SOURCES = {"ingest manifest": "provenance.hash_from_manifest", "hashed at report time": "provenance.hash_at_report"}
 
 
 def inputs_table(records: list[dict[str, Any]], language: str, min_cell: int | None = None) -> pd.DataFrame:
@@ -195,13 +196,11 @@ def inputs_table(records: list[dict[str, Any]], language: str, min_cell: int | N
         return f"{int(n):,}".replace(",", "." if language == "da" else ",")
 
     rows = [{
-        _t(language, "File", "Fil"): r["path"],
-        "SHA-256": r.get("sha256") or _t(language, "missing", "mangler"),
-        _t(language, "Rows", "Rækker"): rows_text(r.get("rows")),
-        _t(language, "Source of hash", "Kilde til hash"): {
-            "ingest manifest": _t(language, "ingest manifest", "ingest-manifest"),
-            "hashed at report time": _t(language, "hashed at report time", "beregnet ved rapportkørsel"),
-        }.get(r.get("source"), _t(language, "missing", "mangler")),
+        tr("provenance.column.file", language): r["path"],
+        "SHA-256": r.get("sha256") or tr("provenance.missing", language),
+        tr("provenance.column.rows", language): rows_text(r.get("rows")),
+        tr("provenance.column.hash_source", language): tr(HASH_SOURCES.get(r.get("source"), "provenance.missing"),
+                                                          language),
     } for r in records]
     return pd.DataFrame(rows)
 
@@ -209,9 +208,9 @@ def inputs_table(records: list[dict[str, Any]], language: str, min_cell: int | N
 def versions_table(language: str, packages: dict[str, str] | None = None) -> pd.DataFrame:
     """Python, platform and key package versions."""
     packages = packages or package_versions(KEY_PACKAGES)
-    rows = [("Python", sys.version.split()[0]), (_t(language, "Platform", "Platform"), platform.platform())]
+    rows = [("Python", sys.version.split()[0]), (tr("provenance.column.platform", language), platform.platform())]
     rows += list(packages.items())
-    return pd.DataFrame(rows, columns=[_t(language, "Software", "Software"), _t(language, "Version", "Version")])
+    return pd.DataFrame(rows, columns=[tr("provenance.column.software", language), tr("provenance.column.version", language)])
 
 
 def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -241,25 +240,18 @@ def parameters_table(study: Study, language: str | None = None) -> pd.DataFrame:
     """Every resolved parameter of the study (defaults included) as ``key, value`` rows."""
     language = language or study.study.language
     return pd.DataFrame(flatten(study.resolved()),
-                        columns=[_t(language, "Parameter", "Parameter"), _t(language, "Value", "Værdi")])
+                        columns=[tr("provenance.column.parameter", language), tr("provenance.column.value", language)])
 
 
 def git_sentence(state: dict[str, Any], language: str) -> str:
     """One sentence on the code version."""
     if not state.get("available"):
-        return _t(language, "The code was not run from a git repository; its version is not recorded.",
-                  "Koden blev ikke kørt fra et git-repository; dens version er ikke registreret.")
+        return tr("provenance.git.none", language)
     commit = state["commit"][:12]
     if state.get("dirty"):
-        return _t(language,
-                  f"Code version: git commit `{commit}` (branch {state.get('branch')}), with "
-                  f"{state.get('changed_files')} uncommitted change(s) in the working tree: the report may not be "
-                  "reproducible from the commit alone.",
-                  f"Kodeversion: git-commit `{commit}` (gren {state.get('branch')}) med "
-                  f"{state.get('changed_files')} ikke-committede ændring(er) i arbejdstræet: rapporten kan "
-                  "muligvis ikke genskabes alene fra committet.")
-    return _t(language, f"Code version: git commit `{commit}` (branch {state.get('branch')}); the working tree was clean.",
-              f"Kodeversion: git-commit `{commit}` (gren {state.get('branch')}); arbejdstræet var rent.")
+        return tr("provenance.git.dirty", language, commit=commit, branch=state.get("branch"),
+                  changed=state.get("changed_files"))
+    return tr("provenance.git.clean", language, commit=commit, branch=state.get("branch"))
 
 
 def timings_html(manifest: dict[str, Any], language: str) -> str:
@@ -272,13 +264,11 @@ def timings_html(manifest: dict[str, Any], language: str) -> str:
                    for k, v in manifest.get("notebook_seconds", {}).items())
     total = manifest.get("run_seconds")
     total = None if total is None else num(total)
-    head = _t(language, "Notebook", "Notesbog"), _t(language, "Seconds", "Sekunder")
+    head = tr("provenance.column.notebook", language), tr("provenance.column.seconds", language)
     when = manifest.get("started") or manifest.get("created")
-    lead = _t(language, f"Run started {when} (UTC); total run time {total} s up to assembly of the report.",
-              f"Kørslen startede {when} (UTC); samlet køretid {total} s frem til samling af rapporten.")
+    lead = tr("provenance.timings.run", language, when=when, total=total)
     if total is None:
-        lead = _t(language, f"Report assembled {manifest.get('created')} (UTC).",
-                  f"Rapporten blev samlet {manifest.get('created')} (UTC).")
+        lead = tr("provenance.timings.assembled", language, when=manifest.get("created"))
     return (f"<p>{_html.escape(lead)}</p>"
             + (f'<table class="rpt-table rpt-compact"><thead><tr><th>{head[0]}</th><th>{head[1]}</th></tr>'
                f"</thead><tbody>{rows}</tbody></table>" if rows else ""))

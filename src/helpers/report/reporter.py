@@ -31,11 +31,8 @@ import pandas as pd  # noqa: E402
 from IPython.display import HTML, Markdown, display  # noqa: E402
 
 from helpers.config import Study  # noqa: E402
-from helpers.core import (
-    atomic,
-    i18n,  # noqa: E402
-    paths,  # noqa: E402
-)
+from helpers.core import atomic, i18n, paths  # noqa: E402
+from helpers.core.i18n import tr  # noqa: E402
 from helpers.disclosure import Check, check_table, combine  # noqa: E402
 from helpers.report.items import Figure, Table, Text  # noqa: E402
 
@@ -173,7 +170,7 @@ class Reporter:
         foot = f'<p class="rpt-note">{html.escape(self._pick(note))}</p>' if note else ""
         display(HTML(
             f'<div class="rpt-table-wrap" id="tab-{html.escape(key)}" data-key="{html.escape(key)}">'
-            f'<p class="rpt-caption"><span class="rpt-tabnum">{self.t("Table", "Tabel")}</span> '
+            f'<p class="rpt-caption"><span class="rpt-tabnum">{i18n.tr("word.table", self.language)}</span> '
             f'{html.escape(cap)}</p>{body}{foot}</div>'
         ), metadata={META_KEY: {"kind": "table", "key": key}})
 
@@ -199,7 +196,7 @@ class Reporter:
             f'<figure class="rpt-figure" id="fig-{html.escape(key)}" data-key="{html.escape(key)}">'
             f'<img alt="{html.escape(cap)}" style="width: {width_px}px" src="data:image/png;base64,{data}"/>'
             f'<figcaption>'
-            f'<span class="rpt-fignum">{self.t("Figure", "Figur")}</span> {html.escape(cap)}{foot}'
+            f'<span class="rpt-fignum">{i18n.tr("word.figure", self.language)}</span> {html.escape(cap)}{foot}'
             f'</figcaption></figure>'
         ), metadata={META_KEY: {"kind": "figure", "key": key}})
 
@@ -251,9 +248,8 @@ def checklist_html(records: list[dict], language: str, min_cell: int,
     """
     da = language == "da"
     numbers = numbers or {}
-    head = (["Nr.", "Element", "Type", "Status", "Mindste viste antal", "Begrundelse"] if da
-            else ["No.", "Item", "Kind", "Status", "Smallest count shown", "Reason"])
-    kinds = {"table": "tabel" if da else "table", "figure": "figur" if da else "figure"}
+    head = [tr(f"checklist.column.{c}", language) for c in ("number", "item", "kind", "status", "min_shown", "reason")]
+    kinds = {k: tr(f"checklist.kind.{k}", language) for k in ("table", "figure")}
     rows = []
     for rec in records:
         status = rec.get("status", "FAIL")
@@ -263,14 +259,10 @@ def checklist_html(records: list[dict], language: str, min_cell: int,
         rows.append([numbers.get(key, ""), f'{rec.get("caption") or key} ({key})',
                      kinds.get(rec.get("kind"), rec.get("kind", "")), status, shown_txt,
                      (rec.get("detail_da") if da else None) or rec.get("detail", "")])
-    rows.append(["", ("Denne tjekliste" if da else "This checklist") + " (disclosure_checklist)",
-                 "tabel" if da else "table", "–",
-                 "", ("kan ikke kontrollere sig selv; indeholder kun navne og status, ingen antal" if da
-                      else "cannot check itself; holds only names and statuses, no counts")])
+    rows.append(["", tr("checklist.self", language) + " (disclosure_checklist)", kinds["table"], "–",
+                 "", tr("checklist.self_reason", language)])
     n_fail = sum(r.get("status") != "PASS" for r in records)
-    summary = (f"{len(records)} tabeller og figurer kontrolleret med mindste celle {min_cell}; "
-               f"{n_fail} FAIL." if da else
-               f"{len(records)} tables and figures checked with minimum cell {min_cell}; {n_fail} FAIL.")
+    summary = tr("checklist.summary", language, n=len(records), min_cell=min_cell, n_fail=n_fail)
     body = "".join(
         "<tr" + (' class="rpt-fail"' if r[3] == "FAIL" else "") + ">"
         + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>" for r in rows)
