@@ -268,6 +268,20 @@ def check_counts(values: Iterable, min_cell: int, *, item: str, what: str = "cou
                  detail_da=f"alle {what_da} er 0 eller >= {min_cell}")
 
 
+def check_settings_only(frame: pd.DataFrame, *, item: str, what: str = "settings",
+                        what_da: str = "indstillinger") -> Check:
+    """PASS when a table holds text only (settings, versions): no numeric cell that could be a count.
+
+    The table is inspected, not trusted: any column of a numeric type turns the check into
+    a FAIL (versions and settings are published as text).
+    """
+    numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    if numeric:
+        return Check(item=item, status="FAIL", detail=f"numeric column(s) {numeric} in a table of {what}",
+                     detail_da=f"numerisk(e) kolonne(r) {numeric} i en tabel med {what_da}")
+    return Check(item=item, status="PASS", detail=f"{what} only; no counts", detail_da=f"kun {what_da}; ingen antal")
+
+
 def n_pct(n, total, min_cell: int, *, decimals: int = 1, decimal_sep: str = ".") -> str:
     """Format ``"n (p%)"`` or the mask when n or total - n is small.
 

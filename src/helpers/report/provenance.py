@@ -34,6 +34,8 @@ import pandas as pd
 from helpers.config import Study
 from helpers.core import atomic, paths
 from helpers.core.i18n import tr
+from helpers.disclosure import check_counts, check_settings_only
+from helpers.report.items import Table, Text
 
 #: Packages whose versions the report shows (all installed ones go into the manifest).
 KEY_PACKAGES = ("helpers", "numpy", "pandas", "scipy", "statsmodels", "lifelines", "matplotlib", "seaborn",
@@ -182,7 +184,7 @@ def write_manifest(study: Study, output_dir: str | Path, *, timings: dict[str, f
 HASH_SOURCES = {"ingest manifest": "provenance.hash_from_manifest", "hashed at report time": "provenance.hash_at_report"}
 
 
-def inputs_table(records: list[dict[str, Any]], language: str, min_cell: int | None = None) -> pd.DataFrame:
+def inputs_frame(records: list[dict[str, Any]], language: str, min_cell: int | None = None) -> pd.DataFrame:
     """Input files with SHA-256 and rows, column names in the study's language.
 
     Row counts of 1 .. ``min_cell`` - 1 are masked: a form's rows can be persons.
@@ -205,7 +207,7 @@ def inputs_table(records: list[dict[str, Any]], language: str, min_cell: int | N
     return pd.DataFrame(rows)
 
 
-def versions_table(language: str, packages: dict[str, str] | None = None) -> pd.DataFrame:
+def versions_frame(language: str, packages: dict[str, str] | None = None) -> pd.DataFrame:
     """Python, platform and key package versions."""
     packages = packages or package_versions(KEY_PACKAGES)
     rows = [("Python", sys.version.split()[0]), (tr("provenance.column.platform", language), platform.platform())]
@@ -236,7 +238,7 @@ def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, "–" if data is None or str(data).strip() == "" else str(data).strip())]
 
 
-def parameters_table(study: Study, language: str | None = None) -> pd.DataFrame:
+def parameters_frame(study: Study, language: str | None = None) -> pd.DataFrame:
     """Every resolved parameter of the study (defaults included) as ``key, value`` rows."""
     language = language or study.study.language
     return pd.DataFrame(flatten(study.resolved()),
@@ -272,3 +274,44 @@ def timings_html(manifest: dict[str, Any], language: str) -> str:
     return (f"<p>{_html.escape(lead)}</p>"
             + (f'<table class="rpt-table rpt-compact"><thead><tr><th>{head[0]}</th><th>{head[1]}</th></tr>'
                f"</thead><tbody>{rows}</tbody></table>" if rows else ""))
+
+
+# --------------------------------------------------------------------- report items
+def git_text(study: Study, language: str | None = None) -> Text:
+    """The code version (git commit, branch, uncommitted changes) as a sentence."""
+    return Text(git_sentence(git_state(), language or study.study.language))
+
+
+def study_file_text(study: Study, language: str | None = None) -> Text:
+    """The study file and its SHA-256."""
+    return Text(tr("provenance.study_file", language or study.study.language, path=rel(study.source),
+                   sha256=sha256_file(study.source)))
+
+
+def inputs_table(study: Study, language: str | None = None) -> Table:
+    """Input files with SHA-256 checksums and row counts (row counts below the minimum cell size masked)."""
+    lang = language or study.study.language
+    frame = inputs_frame(input_records(study), lang, study.study.min_cell)
+    check = check_counts(frame.iloc[:, 2], study.study.min_cell, item="provenance_inputs", what="row counts",
+                         what_da="rækkeantal")
+    return Table("provenance_inputs", frame, check, note=tr("provenance.note.inputs", lang))
+
+
+def versions_table(study: Study, language: str | None = None) -> Table:
+    """Python, platform and the key package versions."""
+    frame = versions_frame(language or study.study.language)
+    return Table("provenance_versions", frame,
+                 check_settings_only(frame, item="provenance_versions", what="software versions",
+                                     what_da="softwareversioner"))
+
+
+def parameters_table(study: Study, language: str | None = None) -> Table:
+    """Every resolved parameter of the study, defaults included."""
+    frame = parameters_frame(study, language)
+    return Table("provenance_parameters", frame,
+                 check_settings_only(frame, item="provenance_parameters", what="settings", what_da="indstillinger"))
+
+
+def timings_placeholder(study: Study, language: str | None = None) -> str:
+    """HTML shown in the run-times slot until the assembler fills it in."""
+    return f"<p>{_html.escape(tr('provenance.timings.placeholder', language or study.study.language))}</p>"

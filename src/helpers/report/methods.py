@@ -1,0 +1,120 @@
+"""The methods section: written from the study's parameters (never from results), in the study's language.
+
+Each function takes the study and returns Markdown; the words are in the catalogue
+(``methods.*`` in ``helpers/data/i18n/methods.yaml``).
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+from helpers.core.i18n import join_and, short, tr
+from helpers.report.items import Text
+
+
+def _lang(study, language: str | None) -> str:
+    return language or study.study.language
+
+
+def design(study, language: str | None = None) -> Text:
+    """Data, index week and eligibility, from ``data`` and ``cohort``."""
+    lang = _lang(study, language)
+    c = study.cohort
+    muni = ", ".join(str(m) for m in c.municipality) or tr("methods.any_municipality", lang)
+    subs = ", ".join(c.target_subcategories)
+    if c.control_municipalities:
+        resident = tr("methods.design.resident_with_controls", lang, muni=muni,
+                      controls=", ".join(str(m) for m in c.control_municipalities))
+    else:
+        resident = tr("methods.design.resident", lang, muni=muni)
+    benefit = ("methods.design.benefit_before_and_index" if c.benefit_weeks == "before_and_index"
+               else "methods.design.benefit_before")
+    rules = [
+        resident,
+        tr("methods.design.age", lang, age_min=c.age_min, age_max=c.age_max),
+        tr("methods.design.transfers", lang, min_weeks=c.min_weeks_on_transfers, lookback=c.transfers_lookback_weeks),
+        tr(benefit, lang, subs=subs),
+    ]
+    if c.max_weeks_cash_benefit is not None:
+        rules.append(tr("methods.design.cash_max", lang, max_weeks=c.max_weeks_cash_benefit,
+                        cash=", ".join(c.cash_subcategories), lookback=c.cash_benefit_lookback_weeks))
+    keep = tr(f"methods.design.failing_{c.intervention_failing_criteria}", lang)
+    pool = tr(f"methods.design.pool_{c.controls_from}", lang)
+    d = study.data
+    return Text("\n".join([
+        tr("methods.design.data", lang, first_year=d.first_year, last_year=d.last_year),
+        "",
+        tr("methods.design.index_week", lang, weeks=c.programme_weeks),
+        "",
+        tr("methods.design.eligibility", lang),
+        "",
+        *[f"- {r}" for r in rules],
+        "",
+        keep + " " + tr("methods.design.controls", lang, pool=pool),
+    ]))
+
+
+def matching(study, language: str | None = None) -> Text:
+    """Matching method and balance criterion, from ``matching``."""
+    lang = _lang(study, language)
+    m = study.matching
+    ratio = f"1:{m.ratio}"
+    repl = tr("methods.matching.with_replacement" if m.replace else "methods.matching.without_replacement", lang)
+    if m.method == "exact":
+        bands = "; ".join(f"{k} [{', '.join(f'{e:g}' for e in v)})" for k, v in m.strata.items()) or "–"
+        exact = ", ".join(m.exact)
+        text = tr("methods.matching.exact", lang, ratio=ratio, repl=repl, seed=study.study.seed, bands=bands,
+                  exact_part=tr("methods.matching.exact_value", lang, exact=exact) if exact else "")
+    else:
+        cal = (tr("methods.matching.caliper", lang, caliper=short(m.caliper, lang), distance=m.distance) if m.caliper
+               else tr("methods.matching.no_caliper", lang))
+        exact = ", ".join(m.exact)
+        within = tr("methods.matching.within", lang, exact=exact) if exact else ""
+        key = "methods.matching.mahalanobis" if m.distance == "mahalanobis" else "methods.matching.propensity"
+        text = tr(key, lang, ratio=ratio, repl=repl, covariates=", ".join(m.covariates), within=within, caliper=cal,
+                  order=m.order, distance=m.distance)
+    return Text(text + tr("methods.matching.weights", lang, threshold=short(m.smd_threshold, lang)))
+
+
+def tests(study, language: str | None = None) -> Text:
+    """Estimators and tests of each stage, with the parameters that set them."""
+    lang = _lang(study, language)
+    s, o, inv, pw = study.survival, study.outcomes, study.investment, study.power
+    survival = tr(
+        "methods.tests.survival", lang, lasting=s.lasting_weeks,
+        employment=tr("methods.tests.employment_months", lang) if s.require_employment else "",
+        exits=tr(f"methods.tests.exits_{s.exits}", lang),
+        competing=tr("methods.tests.competing_dp", lang) if s.competing_disability_pension else "",
+        cox=tr(f"methods.tests.cox.{s.cox_method}", lang),
+        adjusted=tr("methods.tests.adjusted_for", lang, covariates=", ".join(s.adjust_for)) if s.adjust_for else "",
+        horizon=s.rmst_horizon, draws=s.bootstrap_draws)
+    actors = join_and([tr(f"actor_phrase.{a}", lang) for a in inv.perspective], lang)
+    investment = tr(
+        "methods.tests.investment", lang, price_year=inv.price_year,
+        refusion=tr("methods.tests.refusion", lang) if inv.refusion else "", years=inv.horizon_years,
+        extrapolated=(tr("methods.tests.extrapolated", lang, years=inv.extrapolate_years,
+                         retention=short(inv.retention, lang)) if inv.extrapolate_years else ""),
+        actors=actors, draws=inv.monte_carlo_draws)
+    items = [
+        tr("methods.tests.proportions", lang, primary=o.primary,
+           multiplicity=tr(f"methods.tests.multiplicity.{o.multiplicity}", lang)),
+        survival,
+        investment,
+        tr("methods.tests.power", lang, alpha=short(pw.alpha, lang), n=pw.n_per_group,
+           target=short(pw.target_power, lang)),
+    ]
+    return Text("\n\n".join(items))
+
+
+def disclosure(study, language: str | None = None) -> Text:
+    """The disclosure-control rules applied to every table and figure."""
+    m = study.study.min_cell
+    return Text(tr("methods.disclosure", _lang(study, language), below=m - 1, min_cell=m))
+
+
+def software(study, packages: dict[str, str], language: str | None = None) -> Text:
+    """One sentence naming Python and the versions of the statistical packages."""
+    names = ", ".join(f"{k} {v}" for k, v in packages.items() if k != "helpers")
+    return Text(tr("methods.software", _lang(study, language), python=sys.version.split()[0], system=platform.system(),
+                   packages=names))
