@@ -66,7 +66,9 @@ def run_scenarios(scenarios, per_participant: np.ndarray, replicates: np.ndarray
     -------
     DataFrame
         ``scenario, actor, persons_per_year, years, persons, cost_per_person, horizon_years,
-        costs, savings_pv, costs_pv, npv, npv_low, npv_high, p_npv_positive, payback_year``.
+        costs, savings_pv, costs_pv, npv, npv_low, npv_high, p_npv_positive, payback_year``
+        (``payback_year``: first year from which the discounted cumulative net stays >= 0;
+        NaN when never, or when the actor bears no cost).
     """
     rows = []
     qlo, qhi = (1 - level) / 2, (1 + level) / 2
@@ -89,6 +91,6 @@ def run_scenarios(scenarios, per_participant: np.ndarray, replicates: np.ndarray
                 "costs_pv": float(costs[:, a] @ d), "npv": float(net @ d),
                 "npv_low": float(np.nanquantile(npv_b, qlo)), "npv_high": float(np.nanquantile(npv_b, qhi)),
                 "p_npv_positive": float(np.mean(npv_b > 0)),
-                "payback_year": payback_year(np.cumsum(net)).item() if pays else np.nan,
+                "payback_year": payback_year(np.cumsum(net * d)).item() if pays else np.nan,
             })
     return pd.DataFrame(rows)
