@@ -59,7 +59,7 @@ def _price_rows(table: pd.DataFrame, L: str) -> list[tuple[str, str, str, str]]:
         benefit = r["benefit_da"] if L == "da" else r["benefit_en"]
         unit = {"week": _t(L, "a week", "pr. uge"), "month": _t(L, "a month", "pr. md."),
                 "year": _t(L, "a year", "pr. år")}[r["rate_unit"]]
-        payer = actor_label(r["payer"], L).lower()
+        payer = {"municipality": _t(L, "municipality", "kommunen"), "state": _t(L, "state", "staten")}[r["payer"]]
         ref = _t(L, "; refusion steps", "; refusionstrappe") if r["refusion_rule"] == "trappe_2016" else ""
         if r["amount_rule"] == "flexjob_subsidy":
             value = _t(L, f"wage subsidy computed from the wage (highest a-dagpenge {fmt_number(r['rate_dkk'], L)} "
@@ -67,13 +67,14 @@ def _price_rows(table: pd.DataFrame, L: str) -> list[tuple[str, str, str, str]]:
                        f"løntilskud beregnet ud fra lønnen (højeste dagpengesats {fmt_number(r['rate_dkk'], L)} kr. "
                        f"{unit}); betales af {payer}{ref}")
         else:
-            value = _t(L, f"{fmt_number(r['weekly_gross_dkk'], L)} DKK a week ({fmt_number(r['rate_dkk'], L)} {unit}"
-                          f"); paid by the {payer}{ref}",
-                       f"{fmt_number(r['weekly_gross_dkk'], L)} kr. pr. uge ({fmt_number(r['rate_dkk'], L)} {unit}); "
-                       f"betales af {payer}{ref}")
+            rate = "" if r["rate_unit"] == "week" and r["share"] == 1 else f" ({fmt_number(r['rate_dkk'], L)} {unit})"
+            value = _t(L, f"{fmt_number(r['weekly_gross_dkk'], L)} DKK a week{rate}; paid by the {payer}{ref}",
+                       f"{fmt_number(r['weekly_gross_dkk'], L)} kr. pr. uge{rate}; betales af {payer}{ref}")
         src = r["source"] + (f" ({r['source_url']})" if r["source_url"] else "")
-        rows.append((_t(L, f"Price, codes {code_ranges(g['code'])}: {benefit}",
-                        f"Pris, koder {code_ranges(g['code'])}: {benefit}"), value, str(int(r["year"])), src))
+        many = len(g) > 1
+        rows.append((_t(L, f"Price, code{'s' if many else ''} {code_ranges(g['code'])}: {benefit}",
+                        f"Pris, kode{'r' if many else ''} {code_ranges(g['code'])}: {benefit}"), value,
+                     str(int(r["year"])), src))
     zero = t[(t["priced"] == 1) & (t["weekly_gross_dkk"] == 0) & (t["amount_rule"] != "flexjob_subsidy")]
     rows.append((_t(L, "No public payment (0 DKK by definition)", "Ingen offentlig ydelse (0 kr. pr. definition)"),
                  _t(L, f"codes {code_ranges(zero['code'])} and the empty week",
@@ -147,7 +148,12 @@ def code_assumptions_table(analysis: InvestmentAnalysis, inv, costs: pd.DataFram
                     "månedens beskæftigelsesgrad (grad) i uger uden ydelse, i fleksjob eller skånejob; varieres "
                     f"x{inv.sensitivity.wage[0]}-{inv.sensitivity.wage[1]} i den enkeltvise følsomhedsanalyse"),
                  str(inv.price_year), inv.earnings.source))
-    rows += general_assumption_rows(inv, costs, L, n_participants=analysis.n_intervention)
+    effect = _t(L, "Difference in the public sector's net cost per person-year (benefits paid less the tax received), "
+                   "matched controls minus participants; the controls give the counterfactual (deadweight)",
+                "Forskel i det offentliges nettoudgift pr. personår (udbetalte ydelser fratrukket skat), matchede "
+                "kontroller minus deltagere; kontrolgruppen giver det kontrafaktiske forløb (dødvægt)")
+    rows += [(a, effect, y, src) if a == _t(L, "Effect", "Effekt") else (a, v, y, src)
+             for a, v, y, src in general_assumption_rows(inv, costs, L, n_participants=analysis.n_intervention)]
     cols = [_t(L, "Assumption", "Forudsætning"), _t(L, "Value", "Værdi"), _t(L, "Year", "År"), _t(L, "Source", "Kilde")]
     return pd.DataFrame(rows, columns=cols)
 

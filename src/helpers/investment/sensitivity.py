@@ -13,6 +13,10 @@ year times :math:`r^{k}` in extrapolated years), :math:`p` a multiplier of all p
 
 - One-way: each input moves over its range with the others at base; the effect moves
   over its confidence interval (the bootstrap distribution of the NPV at base inputs).
+- With the per-code ledger, :math:`\tilde s_t` is split: the benefit savings less the tax
+  lost on them move with :math:`p`; the tax gained on earnings does not (``NPVModel.fixed``).
+  The hourly wage is a further one-way input, recomputed from the ledger
+  (:mod:`helpers.investment.wage_sensitivity`).
 - Monte Carlo (seeded, ``study.seed + 3``): each draw takes one bootstrap replicate of
   the savings (the effect's sampling uncertainty), a price and a cost multiplier from
   triangular distributions over their ranges (mode 1) and, when years are extrapolated,
