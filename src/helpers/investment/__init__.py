@@ -5,7 +5,16 @@ the municipal "investeringsmodel"); this package makes them reproducible from th
 YAML and the register data. Modules, one per concern:
 
 - :mod:`~helpers.investment.discounting`: the Finance Ministry's piecewise discount rate.
-- :mod:`~helpers.investment.prices`: dated benefit prices per full-time person (shipped CSV).
+- :mod:`~helpers.investment.prices`: dated benefit prices per full-time person and analysis
+  category (shipped CSV; ``investment.pricing: category``).
+- :mod:`~helpers.investment.code_prices`: dated weekly prices per DREAM code, payer, refusion
+  rule, taxable, earnings (``investment.pricing: code``).
+- :mod:`~helpers.investment.tax`: income tax and AM-bidrag per person-year, by actor.
+- :mod:`~helpers.investment.ledger`: the weekly public ledger (benefits by actor, fleksløntilskud,
+  earnings) and person-years with taxes; :mod:`~helpers.investment.by_code` builds it from the store.
+- :mod:`~helpers.investment.balance`: the yearly balance by actor and component.
+- :mod:`~helpers.investment.scenarios`: "N persons a year for K years" from the estimated effect.
+- :mod:`~helpers.investment.wage_sensitivity`: the one-way row of the wage assumption.
 - :mod:`~helpers.investment.refusion`: the 2016 refusion steps, per person and week.
 - :mod:`~helpers.investment.projection`: ex-ante projection by cohorts of holds (seed 002's
   table, reproduced and reconciled).
@@ -13,7 +22,9 @@ YAML and the register data. Modules, one per concern:
   vs matched control, cash flows, payback, break-even effect.
 - :mod:`~helpers.investment.sensitivity`: one-way (tornado) and Monte Carlo.
 - :mod:`~helpers.investment.analysis`: the whole realised calculation of a study.
-- :mod:`~helpers.investment.tables`: report tables in the study's language.
+- :mod:`~helpers.investment.tables`, :mod:`~helpers.investment.balance_tables`: report tables in
+  the study's language; :mod:`~helpers.investment.council`: the city council's page;
+  :mod:`~helpers.investment.workbook`: the Excel workbook (presentation only).
 
 Examples
 --------
@@ -32,6 +43,7 @@ from helpers.investment.analysis import (
     load_cohort,
     save_results,
 )
+from helpers.investment.code_prices import CodePrices, load_code_prices
 from helpers.investment.discounting import (
     MOF_2021,
     discount_factors,
@@ -64,15 +76,18 @@ from helpers.investment.realised import (
     summarise_flows,
 )
 from helpers.investment.refusion import STEPS_2016, refusion_weeks, state_share_by_week
+from helpers.investment.scenarios import run_scenarios
 from helpers.investment.sensitivity import (
     MonteCarloResult,
     NPVModel,
     monte_carlo,
     one_way,
 )
+from helpers.investment.tax import TaxRates, load_tax_rates, person_year_taxes
 
 __all__ = [
     "ACTORS",
+    "CodePrices",
     "MOF_2021",
     "STEPS_2016",
     "InvestmentAnalysis",
@@ -81,6 +96,7 @@ __all__ = [
     "NPVModel",
     "ProjectionResult",
     "Reconciliation",
+    "TaxRates",
     "analyse",
     "analyse_frames",
     "break_even_persons",
@@ -89,11 +105,14 @@ __all__ = [
     "discount_factors",
     "flat_steps",
     "intervention_costs",
+    "load_code_prices",
     "load_cohort",
     "load_prices",
+    "load_tax_rates",
     "monte_carlo",
     "one_way",
     "payback_year",
+    "person_year_taxes",
     "present_value",
     "price_weeks",
     "project",
@@ -104,6 +123,7 @@ __all__ = [
     "refusion_categories",
     "refusion_weeks",
     "round_half_up",
+    "run_scenarios",
     "save_results",
     "select_prices",
     "state_share_by_week",

@@ -19,16 +19,20 @@ from helpers.config import Study
 from helpers.config.schema.investment import InvestmentConfig
 from helpers.core import atomic, calendar, store
 from helpers.core.codes import CodeBook
+from helpers.investment import balance as BAL
+from helpers.investment import by_code
 from helpers.investment import realised as R
 from helpers.investment.discounting import discount_factors, normalise_steps
 from helpers.investment.prices import load_prices, refusion_categories
 from helpers.investment.refusion import refusion_weeks
+from helpers.investment.scenarios import run_scenarios
 from helpers.investment.sensitivity import (
     MonteCarloResult,
     NPVModel,
     monte_carlo,
     one_way,
 )
+from helpers.investment.wage_sensitivity import add_row, wage_row
 from helpers.outcomes import status
 
 #: Seed offsets (docs/architecture.md, "Randomness").
@@ -67,6 +71,15 @@ class InvestmentAnalysis:
     rmst : dict or None
         Cross-check from the survival analysis' RMST difference, when available.
     notes : list of (en, da)
+    balance : DataFrame or None
+        Per-code pricing: the yearly public balance by actor
+        (:func:`helpers.investment.balance.actor_balance`).
+    ledger : CodeLedger or None
+        Per-code pricing: the ledger (code prices, tax rates, earnings, person-weeks per code).
+    scenarios : DataFrame or None
+        :func:`helpers.investment.scenarios.run_scenarios` of ``investment.scenarios``.
+    p_positive_by_actor : dict
+        Monte Carlo P(NPV > 0) for every actor (same draws as :attr:`monte_carlo`).
     """
 
     settings: dict
@@ -83,6 +96,10 @@ class InvestmentAnalysis:
     rmst: dict | None = None
     notes: list[tuple[str, str]] = field(default_factory=list)
     replicates: dict = field(default_factory=dict, repr=False)
+    balance: pd.DataFrame | None = None
+    ledger: by_code.CodeLedger | None = field(default=None, repr=False)
+    scenarios: pd.DataFrame | None = None
+    p_positive_by_actor: dict = field(default_factory=dict)
 
     def npv(self, actor: str = "public") -> float:
         """Net present value for ``actor``."""
@@ -114,6 +131,9 @@ class InvestmentAnalysis:
             "tornado": [{k: clean(v) for k, v in r.items()} for r in self.tornado.to_dict("records")],
             "rmst_cross_check": self.rmst,
             "notes": [en for en, _ in self.notes],
+            "pricing": self.settings.get("pricing", "category"),
+            "p_npv_positive_by_actor": {k: clean(v) for k, v in self.p_positive_by_actor.items()},
+            **BAL.results_extra(self),
         }
 
 
@@ -250,10 +270,15 @@ def analyse(study: Study, *, cohort: pd.DataFrame | None = None, weeks: pd.DataF
     InvestmentAnalysis
     """
     inv = study.investment
-    prices = load_prices(inv.prices_file, inv.price_year, inv.prices_override)
     cohort = load_cohort(study) if cohort is None else cohort
-    if weeks is None:
-        weeks = build_weeks(study, cohort, prices)
+    ledger = None
+    if inv.pricing == "code":
+        ledger = by_code.build_code_ledger(study, cohort)
+        prices = ledger.prices.table
+    else:
+        prices = load_prices(inv.prices_file, inv.price_year, inv.prices_override)
+        if weeks is None:
+            weeks = build_weeks(study, cohort, prices)
     form = load_costs_form(study) if costs_form is None else costs_form
     n_part = int((cohort["group"] == "intervention").sum())
     first_year = calendar.iso_from_dream_week(int(cohort["index_week"].min()))[0]
@@ -263,7 +288,7 @@ def analyse(study: Study, *, cohort: pd.DataFrame | None = None, weeks: pd.DataF
     rmst, why = read_rmst(study) if use_survival else (None, "not requested")
     result = analyse_frames(weeks, prices, inv, study.study.seed, cohort=cohort, costs=costs, rmst=rmst,
                             rmst_horizon_weeks=study.survival.rmst_horizon if hasattr(study.survival, "rmst_horizon")
-                            else None)
+                            else None, ledger=ledger)
     if rmst is None:
         result.notes.append((
             f"Effect uncertainty comes from the bootstrap over matched sets only ({why}).",
@@ -274,10 +299,15 @@ def analyse(study: Study, *, cohort: pd.DataFrame | None = None, weeks: pd.DataF
 
 def analyse_frames(weeks: pd.DataFrame, prices: pd.DataFrame, inv: InvestmentConfig, seed: int, *,
                    cohort: pd.DataFrame | None = None, costs: pd.DataFrame | None = None,
-                   rmst: dict | None = None, rmst_horizon_weeks: float | None = None) -> InvestmentAnalysis:
-    """The realised calculation from a tidy weeks frame (see :func:`helpers.investment.realised.price_weeks`)."""
-    weeks = R.attach_cohort(weeks, cohort)
-    person_years, notes = R.price_weeks(weeks, prices, refusion=inv.refusion)
+                   rmst: dict | None = None, rmst_horizon_weeks: float | None = None,
+                   ledger: by_code.CodeLedger | None = None) -> InvestmentAnalysis:
+    """The realised calculation from a tidy weeks frame (see :func:`helpers.investment.realised.price_weeks`),
+    or, with ``ledger`` (per-code pricing), from its person-years (``weeks`` is then ignored)."""
+    if ledger is not None:
+        person_years, notes = ledger.person_years, list(ledger.notes)
+    else:
+        weeks = R.attach_cohort(weeks, cohort)
+        person_years, notes = R.price_weeks(weeks, prices, refusion=inv.refusion)
     H, E = inv.horizon_years, inv.extrapolate_years
     T = H + E
     steps = normalise_steps(inv.discount_rates)
@@ -386,15 +416,39 @@ def analyse_frames(weeks: pd.DataFrame, prices: pd.DataFrame, inv: InvestmentCon
         })
     break_even = pd.DataFrame(be_rows)
 
-    # sensitivity
+    # public balance by component (per-code ledger)
+    balance, fixed_pp, fixed_boot = None, np.zeros_like(saving_pp), np.zeros_like(boot_pp)
+    if BAL.has_components(person_years):
+        comp = BAL.component_array(person_years, panel, H)
+        comp_pp = BAL.component_savings(comp, panel)[0]                   # (H, 3, 3)
+        balance = BAL.actor_balance(comp_pp, n_int, costs_actor, E, inv.retention, steps, H)
+        fixed_pp, fixed_boot = comp_pp[:, :, 2], BAL.component_savings(comp, panel, mult)[:, :, :, 2]
+
+    # sensitivity: the tax gained on earnings does not move with benefit prices
     sens = inv.sensitivity
-    a = R.ACTORS.index(sens.actor)
-    model = NPVModel(savings=savings_obs[:, a], replicates=boot_tot[:, :, a], costs=costs_actor[:, a],
-                     extrapolate_years=E, retention=inv.retention, steps=steps)
+
+    def npv_model(a: int) -> NPVModel:
+        return NPVModel(savings=savings_obs[:, a] - n_int * fixed_pp[:, a],
+                        replicates=boot_tot[:, :, a] - n_int * fixed_boot[:, :, a], costs=costs_actor[:, a],
+                        extrapolate_years=E, retention=inv.retention, steps=steps, fixed=n_int * fixed_pp[:, a],
+                        fixed_replicates=n_int * fixed_boot[:, :, a])
+
+    model = npv_model(R.ACTORS.index(sens.actor))
     tornado = one_way(model, prices=sens.prices, costs=sens.costs, discount_rate=sens.discount_rate,
                       retention=sens.retention, level=level)
-    mc = monte_carlo(model, inv.monte_carlo_draws, seed + MONTE_CARLO_OFFSET, prices=sens.prices,
-                     costs=sens.costs, retention=sens.retention)
+    if ledger is not None:
+        tornado = add_row(tornado, wage_row(ledger, model, sens.actor, sens.wage, H))
+    mc_args = dict(prices=sens.prices, costs=sens.costs, retention=sens.retention)
+    mc = monte_carlo(model, inv.monte_carlo_draws, seed + MONTE_CARLO_OFFSET, **mc_args)
+    p_by_actor = {actor: monte_carlo(npv_model(k), inv.monte_carlo_draws, seed + MONTE_CARLO_OFFSET,
+                                     **mc_args).p_positive for k, actor in enumerate(R.ACTORS)}
+
+    scen = None
+    if inv.scenarios:
+        boot_ext = np.stack([R.extend(boot_pp[:, :, k], E, inv.retention) for k in range(len(R.ACTORS))], axis=-1)
+        scen = run_scenarios(inv.scenarios, savings / n_int, boot_ext,
+                             default_cost_per_person=float(costs["total_dkk"].sum()) / n_int, bearer=inv.cost_bearer,
+                             steps=steps, level=level)
 
     rmst_check = None
     if rmst is not None:
@@ -417,12 +471,13 @@ def analyse_frames(weeks: pd.DataFrame, prices: pd.DataFrame, inv: InvestmentCon
         "price_year": inv.price_year, "cost_bearer": inv.cost_bearer,
         "bootstrap_draws": inv.bootstrap_draws, "bootstrap_seed": seed + BOOTSTRAP_OFFSET,
         "monte_carlo_draws": inv.monte_carlo_draws, "monte_carlo_seed": seed + MONTE_CARLO_OFFSET,
-        "level": level, "sensitivity_actor": sens.actor,
+        "level": level, "sensitivity_actor": sens.actor, "pricing": "code" if ledger is not None else "category",
     }
     return InvestmentAnalysis(settings=settings, prices=prices, costs=costs, n_intervention=n_int, n_control=n_ctl,
                               yearly=yearly, flows=flows, summary=summary, break_even=break_even, tornado=tornado,
                               monte_carlo=mc, rmst=rmst_check, notes=notes,
-                              replicates={"saving_per_participant": boot_pp, "control_cost": boot_c})
+                              replicates={"saving_per_participant": boot_pp, "control_cost": boot_c},
+                              balance=balance, ledger=ledger, scenarios=scen, p_positive_by_actor=p_by_actor)
 
 
 def save_results(study: Study, analysis: InvestmentAnalysis | None, extra: dict | None = None):

@@ -21,8 +21,10 @@ and the saving of the programme is :math:`N s_{t,a}` for its :math:`N` participa
 Uncertainty comes from a bootstrap over matched sets (whole sets are resampled, so the
 pairing is kept; unmatched persons are resampled within their group).
 
-Tax revenue, equalisation (udligning) and administration costs are not counted, as in
-seed 002.
+With the per-category prices of :func:`price_weeks`, tax revenue, equalisation (udligning)
+and administration costs are not counted, as in seed 002. The per-code ledger
+(:mod:`helpers.investment.ledger`, ``investment.pricing: code``) delivers person-years of the
+same shape whose costs are benefits less the tax received; the estimator is the same.
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ year times :math:`r^{k}` in extrapolated years), :math:`p` a multiplier of all p
 
 - One-way: each input moves over its range with the others at base; the effect moves
   over its confidence interval (the bootstrap distribution of the NPV at base inputs).
+- With the per-code ledger, :math:`\tilde s_t` is split: the benefit savings less the tax
+  lost on them move with :math:`p`; the tax gained on earnings does not (``NPVModel.fixed``).
+  The hourly wage is a further one-way input, recomputed from the ledger
+  (:mod:`helpers.investment.wage_sensitivity`).
 - Monte Carlo (seeded, ``study.seed + 3``): each draw takes one bootstrap replicate of
   the savings (the effect's sampling uncertainty), a price and a cost multiplier from
   triangular distributions over their ranges (mode 1) and, when years are extrapolated,
@@ -38,6 +42,7 @@ PARAMETER_LABELS = {
     "costs": ("Intervention costs", "Indsatsens omkostninger"),
     "discount_rate": ("Discount rate (flat)", "Diskonteringsrente (fast)"),
     "retention": ("Retention of the effect (extrapolated years)", "Effektens fastholdelse (fremskrevne år)"),
+    "wage": ("Hourly wage in work (DKK)", "Timeløn i arbejde (kr.)"),
 }
 
 
@@ -56,6 +61,10 @@ class NPVModel:
     extrapolate_years : int
     retention : float
     steps : discount steps
+    fixed, fixed_replicates : array (H,) and (B, H), optional
+        Savings that do not move with benefit prices (the tax gained on earnings), with
+        their bootstrap replicates; ``savings`` then holds the price-dependent part only
+        (benefit savings less the tax lost on them).
     """
 
     savings: np.ndarray
@@ -64,9 +73,12 @@ class NPVModel:
     extrapolate_years: int = 0
     retention: float = 1.0
     steps: tuple = field(default_factory=lambda: normalise_steps(None))
+    fixed: np.ndarray | None = None
+    fixed_replicates: np.ndarray | None = None
 
     def npv(self, *, price: float | np.ndarray = 1.0, cost: float | np.ndarray = 1.0, steps=None,
-            retention: float | np.ndarray | None = None, savings: np.ndarray | None = None) -> np.ndarray:
+            retention: float | np.ndarray | None = None, savings: np.ndarray | None = None,
+            fixed: np.ndarray | None = None) -> np.ndarray:
         """NPV for the given inputs; array inputs (same length) give one NPV each."""
         s = self.savings if savings is None else np.asarray(savings, dtype=float)
         r = self.retention if retention is None else retention
@@ -74,11 +86,15 @@ class NPVModel:
         d = discount_factors(np.arange(1, flows.shape[-1] + 1), self.steps if steps is None else steps)
         price = np.asarray(price, dtype=float)
         cost = np.asarray(cost, dtype=float)
-        return price * (flows @ d) - cost * (self.costs @ d)
+        out = price * (flows @ d) - cost * (self.costs @ d)
+        f = self.fixed if fixed is None else fixed
+        if f is not None:
+            out = out + extend(np.asarray(f, dtype=float), self.extrapolate_years, r) @ d
+        return out
 
     def replicate_npv(self) -> np.ndarray:
         """NPV of every bootstrap replicate at base inputs."""
-        return self.npv(savings=self.replicates)
+        return self.npv(savings=self.replicates, fixed=self.fixed_replicates)
 
 
 def one_way(model: NPVModel, *, prices=(0.8, 1.2), costs=(0.75, 1.25), discount_rate=(0.0, 0.07),
@@ -162,7 +178,8 @@ def monte_carlo(model: NPVModel, draws: int, seed: int, *, prices=(0.8, 1.2), co
     cost = _triangular(rng, costs, draws)
     ret = rng.uniform(retention[0], retention[1], size=draws) if model.extrapolate_years > 0 else np.full(
         draws, model.retention)
-    npv = model.npv(price=price, cost=cost, retention=ret, savings=model.replicates[rep])
+    fixed = None if model.fixed_replicates is None else model.fixed_replicates[rep]
+    npv = model.npv(price=price, cost=cost, retention=ret, savings=model.replicates[rep], fixed=fixed)
     qs = np.quantile(npv, [0.025, 0.5, 0.975])
     return MonteCarloResult(
         npv=npv,

@@ -108,6 +108,17 @@ def assumptions_table(inv: InvestmentConfig, prices: pd.DataFrame, costs: pd.Dat
         rows.append((_t(L, "Refusion", "Refusion"),
                      _t(L, "not applied: each category's payer bears it all", "ikke anvendt: udbetaler bærer det hele"),
                      "", ""))
+    rows += general_assumption_rows(inv, costs, L, n_participants=n_participants)
+    cols = [_t(L, "Assumption", "Forudsætning"), _t(L, "Value", "Værdi"), _t(L, "Year", "År"), _t(L, "Source", "Kilde")]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def general_assumption_rows(inv: InvestmentConfig, costs: pd.DataFrame, language: str, *,
+                            n_participants: int | None = None) -> list[tuple[str, str, str, str]]:
+    """Rows of the assumptions table that do not depend on how weeks are priced: discounting,
+    horizon, costs, effect, uncertainty and one-way sensitivity (assumption, value, year, source)."""
+    L = language
+    rows = []
     steps_txt = []
     last = 0
     for upto, rate in inv.discount_rates:
@@ -158,8 +169,7 @@ def assumptions_table(inv: InvestmentConfig, prices: pd.DataFrame, costs: pd.Dat
                     f"{s.effect_level:.0%}-konfidensinterval"
                     + (f", fastholdelse {s.retention[0]}-{s.retention[1]}" if inv.extrapolate_years else "")),
                  "", ""))
-    cols = [_t(L, "Assumption", "Forudsætning"), _t(L, "Value", "Værdi"), _t(L, "Year", "År"), _t(L, "Source", "Kilde")]
-    return pd.DataFrame(rows, columns=cols)
+    return rows
 
 
 # ---------------------------------------------------------------------------- results

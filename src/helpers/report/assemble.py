@@ -31,8 +31,8 @@ from bs4 import BeautifulSoup, NavigableString
 from nbconvert import HTMLExporter
 
 from helpers.config import Study
-from helpers.core.i18n import tr
 from helpers.core import atomic
+from helpers.core.i18n import tr
 from helpers.disclosure import find_identifiers
 from helpers.report import provenance
 from helpers.report.reporter import META_KEY, checklist_html, read_log

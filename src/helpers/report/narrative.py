@@ -238,6 +238,11 @@ def _investment(study: Study, output_dir, language: str) -> str:
     if not parts:
         return _t(language, "**Investment.** See the investment section for the savings and costs.",
                   "**Investering.** Se afsnittet om investering for besparelser og udgifter.")
+    if res.get("tax"):
+        extra += " " + _t(language, "Benefits are priced per DREAM code, and the income tax and AM-bidrag on benefits "
+                                    "and earnings are counted.",
+                          "Ydelserne er prissat pr. DREAM-kode, og skat og AM-bidrag af ydelser og lønindkomst er "
+                          "medregnet.")
     return _t(language, f"**Investment.** Over {years} years, discounted, the programme gives " + "; ".join(parts) + ".",
               f"**Investering.** Over {years} år, tilbagediskonteret, giver indsatsen " + "; ".join(parts) + ".") + extra
 

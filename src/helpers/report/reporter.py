@@ -115,6 +115,10 @@ class Reporter:
         display(HTML(f'<div class="rpt-slot" data-slot="{html.escape(name)}">{html_text}</div>'),
                 metadata={META_KEY: {"kind": "slot", "slot": name}})
 
+    def page_break(self) -> None:
+        """Start a new page here in the printed report (a ``div.rpt-pagebreak`` the assembler keeps)."""
+        display(HTML('<div class="rpt-pagebreak"></div>'), metadata={META_KEY: {"kind": "pagebreak"}})
+
     def checklist(self) -> None:
         """Show the disclosure checklist so far; the assembler replaces it with the complete one."""
         records = read_log(self.output_dir)

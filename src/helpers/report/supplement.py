@@ -4,6 +4,8 @@
 
 - ``report.html`` and ``report.pdf`` (printed now if missing and Chromium is available),
 - ``figures/`` (PNG 300 dpi and SVG) and ``tables/`` (CSV and XLSX),
+- ``investment_workbook.xlsx`` (inputs, a yearly sheet per actor with Excel formulas, summary;
+  written by notebook 05 with per-code pricing, :mod:`helpers.investment.workbook`),
 - ``notebooks/`` (the executed notebooks, with outputs),
 - ``study/<study>.yaml``, ``environment/requirements.lock.txt`` (``pip freeze`` of the running
   environment, written now) with ``pyproject.toml`` and ``environment.yml``,
@@ -172,7 +174,7 @@ def collect_members(study_name: str, report_dir: Path | None = None, *, lock: st
         else:
             log("[supplement] warning: no report.pdf and no Chromium to print it; run `make pdf` first to include it")
     members: dict[str, bytes] = {}
-    for rel in ("report.html", "report.pdf", "manifest.json", "disclosure_log.jsonl"):
+    for rel in ("report.html", "report.pdf", "manifest.json", "disclosure_log.jsonl", "investment_workbook.xlsx"):
         if (report_dir / rel).exists():
             members[rel] = (report_dir / rel).read_bytes()
     for folder, suffixes in (("figures", {".png", ".svg"}), ("tables", {".csv", ".xlsx"}), ("notebooks", {".ipynb"})):

@@ -12,6 +12,11 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from helpers.config.schema.base import Labels, Section
+from helpers.config.schema.public_balance import (
+    EarningsConfig,
+    ScenarioConfig,
+    TaxConfig,
+)
 
 Actor = Literal["municipality", "state", "public"]
 
@@ -30,10 +35,13 @@ class SensitivityConfig(Section):
     retention: tuple[float, float] = Field(
         default=(0.7, 1.0), description="annual retention of the effect in extrapolated years"
     )
+    wage: tuple[float, float] = Field(
+        default=(0.75, 1.25), description="multiplier of the hourly wage (one-way; per-code pricing with tax)"
+    )
     effect_level: float = Field(default=0.95, gt=0, lt=1, description="confidence level of the effect bounds")
     actor: Actor = Field(default="public", description="whose NPV the tornado and Monte Carlo describe")
 
-    @field_validator("prices", "costs", "discount_rate", "retention")
+    @field_validator("prices", "costs", "discount_rate", "retention", "wage")
     @classmethod
     def _ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
         if v[0] > v[1] or v[0] < 0:
@@ -162,7 +170,23 @@ class InvestmentConfig(Section):
     perspective: list[Actor] = Field(
         default=["municipality", "state", "public"], description="actors shown in the report's tables and figures"
     )
-    prices_file: str = Field(default="benefit_prices.csv", description="shipped in helpers/data or a path")
+    pricing: Literal["category", "code"] = Field(
+        default="category", description="price weeks per DREAM code (code_prices_file, with tax and earnings) or per "
+                                        "analysis category (prices_file, the older model)"
+    )
+    prices_file: str = Field(default="benefit_prices.csv", description="per-category prices: shipped in "
+                                                                        "helpers/data or a path")
+    code_prices_file: str = Field(
+        default="benefit_prices_by_code.csv", description="per-code prices: shipped in helpers/data/prices or a path"
+    )
+    code_prices_override: dict[int, float] = Field(
+        default={}, description="weekly gross DKK by DREAM code, replacing the per-code price file"
+    )
+    flexjob_subsidy_file: str = Field(
+        default="flexjob_subsidy.csv", description="fleksløntilskud parameters: shipped in helpers/data/prices or a path"
+    )
+    tax: TaxConfig = Field(default=TaxConfig(), description="income tax and AM-bidrag (per-code pricing)")
+    earnings: EarningsConfig = Field(default=EarningsConfig(), description="earnings of employed weeks")
     price_year: int = Field(
         default=2024, description="use, per category, the latest price dated at or before this year"
     )
@@ -196,6 +220,9 @@ class InvestmentConfig(Section):
     projection: ProjectionConfig | None = Field(
         default=None, description="ex-ante projection by holds (e.g. seed 002's table), reproduced and reconciled"
     )
+    scenarios: list[ScenarioConfig] = Field(
+        default=[], description="scale-up scenarios: N persons a year for K years, from the estimated effect"
+    )
 
     @field_validator("discount_rates")
     @classmethod
@@ -208,3 +235,13 @@ class InvestmentConfig(Section):
                 raise ValueError(f"steps must be [last year, rate] with increasing last years, got {v}")
             last = step[0]
         return v
+
+    @model_validator(mode="after")
+    def _unique_scenarios(self) -> InvestmentConfig:
+        names = [s.name for s in self.scenarios]
+        if len(set(names)) != len(names):
+            raise ValueError(f"investment.scenarios: names must be unique, got {names}")
+        if self.tax.enabled and self.pricing != "code":
+            raise ValueError("investment.tax.enabled needs investment.pricing: code (taxes are computed per code and "
+                             "person-year)")
+        return self

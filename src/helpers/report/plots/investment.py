@@ -204,3 +204,54 @@ def projection_cumulative(flows: dict[str, pd.DataFrame], *, language: str = "en
     ax.set_ylabel(_t("mio", language))
     ax.legend(frameon=False, fontsize=8)
     return ax
+
+
+COUNCIL_TEXT = {
+    "title": ("Accumulated net saving, in today's money", "Akkumuleret nettobesparelse i dagens penge"),
+    "x": ("Years after the start", "År efter start"),
+    "estimated": ("estimated forward", "fremskrevet"),
+    "even": ("break-even", "går i nul"),
+}
+COUNCIL_ACTORS = {"municipality": ("Municipality", "Kommunen"), "state": ("State", "Staten"),
+                  "public": ("Public sector, total", "Det offentlige i alt")}
+
+
+def council_cumulative(balance: pd.DataFrame, *, actors=("municipality", "state", "public"), language: str = "en",
+                       ax=None):
+    """The council page's figure: accumulated discounted net saving per actor with its 95 % band.
+
+    Parameters
+    ----------
+    balance : DataFrame
+        The ``balance`` records of ``investment_results.json`` (``year, actor, observed,
+        cumulative_net_pv`` and, when present, ``cumulative_net_pv_low/high``).
+    """
+    ax = _ax(ax)
+    da = language == "da"
+    for actor in actors:
+        f = balance[balance["actor"] == actor].sort_values("year")
+        if f.empty:
+            continue
+        colour = ACTOR_STYLE[actor][0]
+        label = COUNCIL_ACTORS[actor][1 if da else 0]
+        x = np.concatenate([[0], f["year"].to_numpy()])
+        ax.plot(x, np.concatenate([[0.0], _mio(f["cumulative_net_pv"])]), marker="o", ms=3, color=colour, label=label,
+                lw=2 if actor == "public" else 1.5)
+        if "cumulative_net_pv_low" in f and f["cumulative_net_pv_low"].notna().all():
+            ax.fill_between(x, np.concatenate([[0.0], _mio(f["cumulative_net_pv_low"])]),
+                            np.concatenate([[0.0], _mio(f["cumulative_net_pv_high"])]), color=colour, alpha=0.13, lw=0)
+    first = balance[balance["actor"] == actors[0]]
+    extrap = first.loc[~first["observed"].astype(bool), "year"]
+    if len(extrap):
+        ax.axvspan(extrap.min() - 0.5, extrap.max() + 0.2, color="grey", alpha=0.07, lw=0)
+        ax.text(extrap.min() - 0.4, 0.98, COUNCIL_TEXT["estimated"][1 if da else 0], transform=ax.get_xaxis_transform(),
+                va="top", fontsize=8, color="grey")
+    ax.axhline(0, color="black", lw=0.9)
+    ax.text(0.99, 0, COUNCIL_TEXT["even"][1 if da else 0], transform=ax.get_yaxis_transform(), ha="right",
+            va="bottom", fontsize=8)
+    ax.set_xticks(np.arange(0, int(balance["year"].max()) + 1))
+    ax.set_xlabel(COUNCIL_TEXT["x"][1 if da else 0])
+    ax.set_ylabel(_t("mio", language))
+    ax.set_title(COUNCIL_TEXT["title"][1 if da else 0], fontsize=11)
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    return ax
