@@ -25,6 +25,9 @@ from lifelines.datasets import load_rossi
 from helpers.core import calendar
 from helpers.core.store import MonthlyEmployment, WeeklyStatus
 from helpers.disclosure import MASK
+from helpers.disclosure import survival as sd
+from helpers.report import survival as survival_report
+from helpers.stages import survival as survival_stage
 from helpers.stats import survival as sv
 
 matplotlib.use("Agg")
@@ -333,7 +336,8 @@ def test_analyse_and_summary_on_simulated_study(demo_study):
     study = _study(demo_study, bootstrap_draws=40, times=[26, 52, 104, 500])
     tte = simulated_pairs(60, 2.5, seed=3)
     a = sv.analyse(tte, study)
-    summary = sv.survival_summary(a, study)
+    result = survival_stage.summarise(a, study)
+    summary = result.model_dump()
     json.dumps(summary)  # serialisable
     for key in ("hr", "hr_ci_low", "hr_ci_high", "hr_p", "logrank_chi2", "logrank_p", "fixed_times",
                 "rmst_difference_weeks", "rmst_difference_ci_low", "rmst_difference_ci_high", "ph_test"):
@@ -343,11 +347,13 @@ def test_analyse_and_summary_on_simulated_study(demo_study):
     assert summary["rmst_difference_ci_low"] < summary["rmst_difference_weeks"] < summary["rmst_difference_ci_high"]
     rm = a.rmst.table.set_index("group")["rmst"]
     assert summary["rmst_difference_weeks"] == pytest.approx(rm["control"] - rm["intervention"])
-    for fn in (sv.table_events, sv.table_fixed, sv.table_cox, sv.table_ph, sv.table_cif,
-               sv.table_medians_logrank):
-        frame, check = fn(a, "da", item="x")
+    for fn in (survival_report.events_table, survival_report.fixed_times_table, survival_report.cox_table,
+               survival_report.ph_table, survival_report.cif_table, survival_report.medians_table):
+        item = fn(result, study, "da")
+        frame, check = item.frame, item.check
         assert check.passed and len(frame)
-    frame, check = sv.table_rmst(a, summary, "en", item="x")
+    item = survival_report.rmst_table(result, study, "en")
+    frame, check = item.frame, item.check
     assert check.passed and len(frame) == 3
 
 
@@ -360,17 +366,21 @@ def test_degenerate_study_does_not_break_the_notebook_path(demo_study):
     tte = simulated_pairs(20, 1.0, seed=8)
     tte.loc[(tte["group"] == "intervention") & (tte["event"] == 1), "event"] = 0
     a = sv.analyse(tte, study)
-    summary = sv.survival_summary(a, study)
+    result = survival_stage.summarise(a, study)
+    summary = result.model_dump()
     assert summary["hr"] is None and "no lasting self-support events" in summary["cox_note"]
-    assert "could not be estimated" in sv.hr_sentence(summary, "en")
-    for fn in (sv.table_events, sv.table_fixed, sv.table_cox, sv.table_ph, sv.table_cif, sv.table_medians_logrank):
-        frame, check = fn(a, "en", item="x")
+    assert "could not be estimated" in survival_report.hr_text(result, study, "en").markdown
+    for fn in (survival_report.events_table, survival_report.fixed_times_table, survival_report.cox_table,
+               survival_report.ph_table, survival_report.cif_table, survival_report.medians_table):
+        check = fn(result, study, "en").check
         assert check.passed
-    sv.table_rmst(a, summary, "da", item="x")
-    sv.rmst_sentence(summary, "da")
-    sv.ph_note(a, "en")
-    curve, _ = sv.km_curve(tte, a.km, 5, 4, item="km")
-    plots.plot_cumulative_share(curve, sv.mask_risk_table(sv.risk_table(tte, [0, 26]), 5, item="rt")[0])
+    survival_report.rmst_table(result, study, "da")
+    survival_report.rmst_text(result, study, "da")
+    survival_report.ph_text(result, study, "en")
+    for fn in (survival_report.km_figure, survival_report.ph_figure, survival_report.cif_figure):
+        fn(result, study, "da")
+    curve, _ = sd.km_curve(tte, a.km, 5, 4, item="km")
+    plots.plot_cumulative_share(curve, sd.mask_risk_table(sv.risk_table(tte, [0, 26]), 5, item="rt")[0])
     bins = sv.schoenfeld_bins(a.cox, "intervention", 5)
     plots.plot_schoenfeld(bins, float(a.cox.row("intervention")["coef"]))
     matplotlib.pyplot.close("all")
@@ -391,7 +401,7 @@ def adversarial_tte(min_cell: int = 5) -> pd.DataFrame:
 def test_curve_steps_reflect_min_cell_events():
     tte = adversarial_tte()
     fits = sv.km_by_group(tte)
-    curve, check = sv.km_curve(tte, fits, 5, 4, item="km")
+    curve, check = sd.km_curve(tte, fits, 5, 4, item="km")
     assert check.passed, check.detail
     for g, c in curve.groupby("group"):
         sub = tte[tte["group"] == g]
@@ -413,7 +423,7 @@ def test_check_curve_fails_on_raw_kaplan_meier_steps():
     fits = sv.km_by_group(tte)
     times = sorted(tte["duration"].unique())
     raw = sv.km_at(fits, times).rename(columns={"cumulative": "estimate"})
-    check = sv.check_curve(raw, tte, event_of_interest=1, min_cell=5, item="raw")
+    check = sd.check_curve(raw, tte, event_of_interest=1, min_cell=5, item="raw")
     assert not check.passed
 
 
@@ -421,7 +431,7 @@ def test_cif_curves_are_disclosure_safe():
     tte = adversarial_tte()
     tte.loc[tte.index % 4 == 0, "event"] = 2
     fits = sv.cif_by_group(tte, seed=4)
-    curve, check = sv.cif_curves(tte, fits, 5, 4, item="cif")
+    curve, check = sd.cif_curves(tte, fits, 5, 4, item="cif")
     assert check.passed, check.detail
     assert set(curve["event"]) == {1, 2}
     steps = curve[curve["kind"] == "step"]
@@ -439,8 +449,8 @@ def test_risk_table_counts_and_masking():
     for g in ("control", "intervention"):
         for col in (0, 8, 16, 24):
             assert t.loc[(g, "at_risk"), col] + t.loc[(g, "events"), col] + t.loc[(g, "censored"), col] == 12
-    assert not sv.check_risk_table(table, 5, item="raw").passed
-    masked, check = sv.mask_risk_table(table, 5, item="rt")
+    assert not sd.check_risk_table(table, 5, item="raw").passed
+    masked, check = sd.mask_risk_table(table, 5, item="rt")
     assert check.passed and check.masked > 0
     label = MASK.format(min_cell=5)
     raw = table.set_index(["group", "measure"])
@@ -452,7 +462,7 @@ def test_risk_table_counts_and_masking():
         for col, v in cells.items():  # "<5" only where the count is small; "x" for secondary masking
             true = raw.loc[(row["group"], row["measure"]), col]
             assert (v == label) == (0 < true < 5)
-            assert v in (label, sv.SECONDARY_MASK) or v == true
+            assert v in (label, sd.SECONDARY_MASK) or v == true
     # per group and time, never exactly one of the three counts masked (recoverable from the group size)
     for g in ("control", "intervention"):
         sub = masked[masked["group"] == g]
@@ -465,11 +475,13 @@ def test_fixed_time_table_masks_small_counts(demo_study):
     tte = adversarial_tte()
     tte["matched_set"] = np.tile(np.arange(12), 2)
     a = sv.analyse(tte, study)
-    frame, check = sv.table_fixed(a, "en", item="fixed")
+    result = survival_stage.summarise(a, study)
+    item = survival_report.fixed_times_table(result, study, "en")
+    frame, check = item.frame, item.check
     label = MASK.format(min_cell=5)
     assert (frame.iloc[0, 1:] == label).all()  # by week 4 only one or two events: masked
     assert check.masked >= 1
-    summary = sv.survival_summary(a, study)
+    summary = result.model_dump()
     assert summary["fixed_times"][0]["masked"] and summary["fixed_times"][0]["difference"] is None
     assert isinstance(summary["events"]["control"]["disability_pension"], int)
 
@@ -489,8 +501,8 @@ def test_plots_align_risk_table_with_axis():
 
     tte = simulated_pairs(60, 2.0, seed=5)
     fits = sv.km_by_group(tte)
-    curve, _ = sv.km_curve(tte, fits, 5, 4, item="km")
-    table, _ = sv.mask_risk_table(sv.risk_table(tte, [0, 26, 52, 104]), 5, item="rt")
+    curve, _ = sd.km_curve(tte, fits, 5, 4, item="km")
+    table, _ = sd.mask_risk_table(sv.risk_table(tte, [0, 26, 52, 104]), 5, item="rt")
     ax = plots.plot_cumulative_share(curve, table)
     fig = ax.figure
     tab = [other for other in fig.axes if other is not ax][0]
@@ -498,7 +510,7 @@ def test_plots_align_risk_table_with_axis():
     xs = sorted({round(t.get_position()[0], 6) for t in tab.texts})
     assert xs == [0, 26, 52, 104]
     cif = sv.cif_by_group(tte, seed=4)
-    curves, _ = sv.cif_curves(tte, cif, 5, 4, item="cif")
+    curves, _ = sd.cif_curves(tte, cif, 5, 4, item="cif")
     axes = plots.plot_cif(curves)
     assert len(axes) == 2
     cox = sv.cox_intervention(tte)
