@@ -586,3 +586,24 @@ def test_hazard_ratio_ci_covers_truth_of_a_generated_study(tmp_path):
         hr, lo, hi = out[method]
         assert lo < out["truth"] < hi, (method, out)
         assert hr > 1.0, (method, out)  # the direction of the injected effect
+
+
+# ------------------------------------------------------------------ stage result and presentation
+def test_rmst_note_names_the_interval_that_was_used_in_both_languages(demo_study):
+    # 5 bootstrap draws are too few for a percentile interval (percentile_ci needs 20), so the
+    # CI is Greenwood's. Notebook 04 used to derive the Danish note from "were draws made?" and
+    # so called this interval a bootstrap in Danish only; both languages now read rmst_ci_method.
+    tte = simulated_pairs(60, 2.5, seed=3)
+    few = survival_stage.summarise(sv.analyse(tte, _study(demo_study, bootstrap_draws=5)), demo_study)
+    assert few.rmst_ci_method == survival_stage.RMST_CI_GREENWOOD and not few.rmst_ci_bootstrap
+    assert few.rmst_difference_ci_low == pytest.approx(few.rmst_difference_ci_greenwood[0])
+    en = survival_report.rmst_table(few, demo_study, "en").note
+    da = survival_report.rmst_table(few, demo_study, "da").note
+    assert en == "CI: Greenwood (independent groups); 5 bootstrap draws over matched sets (study seed + 2)."
+    assert da == "CI: Greenwood; 5 bootstrap-træk over matchede sæt (studiets seed + 2)."
+    many = survival_stage.summarise(sv.analyse(tte, _study(demo_study, bootstrap_draws=40)), demo_study)
+    assert many.rmst_ci_bootstrap
+    assert survival_report.rmst_table(many, demo_study, "da").note.startswith(
+        "CI: bootstrap over matchede sæt (percentil); 40 bootstrap-træk")
+    assert survival_report.rmst_table(many, demo_study, "en").note.startswith(
+        "CI: bootstrap over matched sets (percentile); 40 bootstrap draws")

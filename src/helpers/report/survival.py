@@ -274,9 +274,7 @@ def rmst_table(result: SurvivalResult, study, language: str | None = None) -> Ta
     h = int(a.horizon)
     names = {"row": "", "before": _col("rmst_before", lang, horizon=h), "after": _col("rmst_after_km", lang),
              "after_cif": _col("rmst_after_aj", lang), "ci": _col("rmst_ci", lang)}
-    # as notebook 04 had it: English from the method used, Danish from whether draws were made
-    bootstrap = result.rmst_ci_bootstrap if lang == "en" else bool(result.bootstrap_draws)
-    method = tr("survival.rmst_ci_method." + ("bootstrap" if bootstrap else "greenwood"), lang)
+    method = tr("survival.rmst_ci_method." + ("bootstrap" if result.rmst_ci_bootstrap else "greenwood"), lang)
     note = tr("survival.note.rmst", lang, method=method, draws=result.bootstrap_draws,
               offset=result.seed_offsets.bootstrap)
     return Table(key, pd.DataFrame(rows).rename(columns=names), disclosure.check_rmst(small, a.min_cell, item=key),
