@@ -28,6 +28,7 @@ from helpers.disclosure import MASK
 from helpers.disclosure import survival as sd
 from helpers.report import survival as survival_report
 from helpers.stages import survival as survival_stage
+from helpers.stages.base import StageResultError
 from helpers.stats import survival as sv
 
 matplotlib.use("Agg")
@@ -607,3 +608,98 @@ def test_rmst_note_names_the_interval_that_was_used_in_both_languages(demo_study
         "CI: bootstrap over matchede sæt (percentil); 40 bootstrap-træk")
     assert survival_report.rmst_table(many, demo_study, "en").note.startswith(
         "CI: bootstrap over matched sets (percentile); 40 bootstrap draws")
+
+
+#: Keys of survival_results.json in the order stage 04 writes them (read by the investment
+#: stage and the report's summary; docs/architecture.md "Stage outputs").
+RESULT_KEYS = [
+    "study", "definition", "n", "events", "hr", "hr_ci_low", "hr_ci_high", "hr_p", "cox_method", "cox_note",
+    "hr_sensitivity", "logrank_chi2", "logrank_p", "median_weeks", "fixed_times", "rmst_horizon_weeks",
+    "rmst_masked", "rmst_weeks", "weeks_after_lasting_self_support", "rmst_difference_weeks",
+    "rmst_difference_ci_low", "rmst_difference_ci_high", "rmst_difference_p", "rmst_difference_ci_greenwood",
+    "rmst_ci_method", "cif_weeks_after_difference", "cif_weeks_after_difference_ci_low",
+    "cif_weeks_after_difference_ci_high", "ph_test", "ph_ok", "bootstrap_draws", "seed_offsets",
+]
+
+
+def test_survival_result_round_trip(demo_study, tmp_path):
+    study = _study(demo_study, bootstrap_draws=40, times=[26, 52, 104])
+    tte = adversarial_tte()
+    tte = pd.concat([tte, simulated_pairs(40, 2.0, seed=6).drop(columns="person_id")], ignore_index=True)
+    tte["matched_set"] = np.arange(len(tte)) // 2
+    tte.loc[:1, "event"] = sv.EXIT  # two control exits: a small count, masked in the file
+    result = survival_stage.summarise(sv.analyse(tte, study), study)
+    again = survival_stage.SurvivalResult.from_json(result.to_json())
+    assert again == result
+    assert result.analysis is not None and again.analysis is None
+    assert list(json.loads(result.to_json())) == RESULT_KEYS
+    # small counts are strings in the file and stay strings; the rest stays int
+    events = json.loads(result.to_json())["events"]
+    assert {type(v) for g in events.values() for v in g.values()} == {int, str}
+    assert events["control"]["exit"] == "<5" and again.events["control"].exit == "<5"
+    assert again.events["control"] == result.events["control"]
+    path = result.save(tmp_path)
+    assert path.name == "survival_results.json"
+    loaded = survival_stage.SurvivalResult.load(study, folder=tmp_path)
+    assert loaded == result and loaded.hr == pytest.approx(result.analysis.cox.row("intervention")["hr"])
+    # what the narrative and the investment stage read with json.loads is the same file
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    assert raw["rmst_difference_weeks"] == result.rmst_difference_weeks
+    assert raw["fixed_times"][0] == result.fixed_times[0].model_dump()
+    # a table needs the unmasked analysis; a loaded result says so instead of failing obscurely
+    with pytest.raises(ValueError, match="stages.survival.run"):
+        survival_report.events_table(loaded, study, "en")
+    # a sentence needs only the saved numbers
+    assert survival_report.rmst_text(loaded, study, "en") == survival_report.rmst_text(result, study, "en")
+
+
+def test_result_file_rejects_a_misspelt_key(demo_study, tmp_path):
+    tte = simulated_pairs(40, 2.0, seed=6)
+    result = survival_stage.summarise(sv.analyse(tte, _study(demo_study, bootstrap_draws=0)), demo_study)
+    data = json.loads(result.to_json())
+    data["hr_ci_lo"] = data.pop("hr_ci_low")
+    (tmp_path / "survival_results.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(StageResultError, match="hr_ci"):
+        survival_stage.SurvivalResult.load(demo_study, folder=tmp_path)
+
+
+def test_danish_text_has_decimal_commas_and_catalogue_labels(demo_study):
+    study = _study(demo_study, bootstrap_draws=30, times=[26, 52, 104])
+    result = survival_stage.summarise(sv.analyse(simulated_pairs(60, 2.5, seed=3), study), study)
+    hr = result.hr
+    da = survival_report.hr_text(result, study, "da").markdown
+    assert f"hazard ratio {hr:.2f}".replace(".", ",") in da and "Cox-model stratificeret på matchet sæt" in da
+    en = survival_report.hr_text(result, study, "en").markdown
+    assert f"(hazard ratio {hr:.2f}, 95% CI {result.hr_ci_low:.2f} to {result.hr_ci_high:.2f}" in en
+    med = survival_report.medians_table(result, study, "da").frame
+    assert list(med.columns) == ["Gruppe", "Median, uger (rundet op til 4 uger)", "95% CI"]
+    assert list(med["Gruppe"]) == ["Kontrol", "Indsats", "Log-rank"]
+    assert med.iloc[2, 1] == f"chi2 = {result.logrank_chi2:.2f}".replace(".", ",")
+    fixed = survival_report.fixed_times_table(result, study, "en").frame
+    assert list(fixed.columns) == ["Weeks after index", "Control, %", "Intervention, %", "Difference, %-points",
+                                   "95% CI", "p"]
+    row = result.fixed_times[1]
+    assert fixed.iloc[1]["Control, %"] == f"{100 * row.control:.1f}"
+    assert fixed.iloc[1]["95% CI"] == f"{100 * row.ci_low:.1f} to {100 * row.ci_high:.1f}"
+    definition = survival_report.definition_text(result, study, "da").markdown
+    assert definition.startswith("Opfølgningen begynder ugen efter indeksugen (uge 1).")
+    assert "minus 3 uger." in definition
+
+
+def test_plots_label_in_the_requested_language():
+    from helpers.report.plots import survival as plots
+
+    tte = simulated_pairs(60, 2.0, seed=5)
+    curve, _ = sd.km_curve(tte, sv.km_by_group(tte), 5, 4, item="km")
+    table, _ = sd.mask_risk_table(sv.risk_table(tte, [0, 26, 52]), 5, item="rt")
+    ax = plots.plot_cumulative_share(curve, table, language="da")
+    assert ax.get_xlabel() == "Uger efter indeksugen" and ax.get_ylabel() == "Blevet varigt selvforsørgende"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Kontrol", "Indsats"]
+    tab = [other for other in ax.figure.axes if other is not ax][0]
+    assert [t.get_text() for t in tab.get_yticklabels()][:3] == ["Kontrol: i risiko", "Kontrol: hændelser",
+                                                                  "Kontrol: censureret"]
+    curves, _ = sd.cif_curves(tte, sv.cif_by_group(tte, seed=4), 5, 4, item="cif")
+    axes = plots.plot_cif(curves, language="en")
+    assert [a.get_title() for a in axes] == ["Lasting self-support", "Disability pension"]
+    assert axes[0].get_ylabel() == "Cumulative incidence"
+    matplotlib.pyplot.close("all")
