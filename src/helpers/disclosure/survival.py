@@ -287,14 +287,14 @@ def mask_label(min_cell: int) -> str:
 
 def mask_small(counts: Mapping[str, int], min_cell: int) -> dict[str, int | str]:
     """Counts 1..min_cell-1 replaced by ``"<min_cell"`` (no complementary suppression)."""
-    label = MASK.format(min_cell=min_cell)
+    label = mask_label(min_cell)
     return {k: (label if 0 < v < min_cell else int(v)) for k, v in counts.items()}
 
 
 def mask_count_columns(frame: pd.DataFrame, columns: Sequence[str], min_cell: int, *,
                        item: str) -> tuple[pd.DataFrame, Check]:
     """Counts 1..min_cell-1 in ``columns`` replaced by ``"<min_cell"`` (the counts of a model table)."""
-    label = MASK.format(min_cell=min_cell)
+    label = mask_label(min_cell)
     out = frame.copy()
     small = is_small(out[list(columns)].to_numpy(dtype=float), min_cell)
     for j, col in enumerate(columns):
@@ -332,7 +332,7 @@ def check_no_rows(item: str) -> Check:
 
 
 def check_bins(bins: pd.DataFrame, min_cell: int, *, item: str) -> Check:
-    """PASS when every bin of :func:`schoenfeld_bins` averages at least ``min_cell`` events."""
+    """PASS when every bin of :func:`helpers.stats.survival.cox.schoenfeld_bins` averages at least ``min_cell`` events."""
     return check_counts(bins["events"] if len(bins) else [], min_cell, item=item, what="events per residual bin",
                         what_da="hændelser pr. residualgruppe")
 

@@ -19,7 +19,7 @@ from helpers.disclosure import survival as disclosure
 from helpers.report.items import Figure, Table, Text
 from helpers.report.plots import survival as plots
 from helpers.stages.survival import SurvivalResult
-from helpers.stats.survival.tte import GROUPS, SELF_SUPPORT, risk_table
+from helpers.stats.survival.tte import GROUPS, SELF_SUPPORT
 
 
 def _lang(study, language: str | None) -> str:
@@ -288,7 +288,7 @@ def km_figure(result: SurvivalResult, study, language: str | None = None) -> Fig
     a = result.require_analysis("survival_report.km_figure")
     key = "survival_km"
     curve, curve_check = disclosure.km_curve(a.tte, a.km, a.min_cell, a.grid, item=key)
-    risk, risk_check = disclosure.mask_risk_table(risk_table(a.tte, [0.0, *a.times]), a.min_cell, item=key)
+    risk, risk_check = disclosure.mask_risk_table(a.risk, a.min_cell, item=key)
     ax = plots.plot_cumulative_share(curve, risk, language=lang)
     note = tr("survival.note.km", lang, grid=a.grid, min_cell=a.min_cell, secondary=disclosure.SECONDARY_MASK)
     return Figure(key, ax.figure, combine(key, curve_check, risk_check), note=note)

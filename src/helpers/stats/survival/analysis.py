@@ -15,7 +15,7 @@ from helpers.stats.survival.competing import cif_area, cif_at, cif_by_group
 from helpers.stats.survival.cox import CoxResult, cox_intervention, ph_test, schoenfeld_bins
 from helpers.stats.survival.km import LogRankResult, fixed_time_differences, km_by_group, logrank, medians
 from helpers.stats.survival.restricted_mean import RMSTResult, bootstrap_matched_sets, rmst_difference, usable_horizon
-from helpers.stats.survival.tte import GROUPS, SELF_SUPPORT, event_counts, requires_employment
+from helpers.stats.survival.tte import GROUPS, SELF_SUPPORT, event_counts, requires_employment, risk_table
 
 SEED_OFFSET_BOOTSTRAP = 2
 SEED_OFFSET_AJ = 4
@@ -28,6 +28,7 @@ class SurvivalAnalysis:
     tte: pd.DataFrame
     events: pd.DataFrame  # event_counts: persons and first events per group
     km: dict
+    risk: pd.DataFrame  # risk_table at week 0 and the fixed times (persons, unmasked)
     logrank: LogRankResult
     medians: pd.DataFrame
     fixed: pd.DataFrame
@@ -94,9 +95,9 @@ def analyse(tte: pd.DataFrame, study, cohort: pd.DataFrame | None = None) -> Sur
         "max_weeks": cfg.max_weeks,
     }
     return SurvivalAnalysis(
-        tte=tte, events=event_counts(tte), km=fits, logrank=logrank(tte), medians=medians(fits, cfg.curve_grid_weeks),
-        fixed=fixed_time_differences(fits, times), cox=cox, cox_sensitivity=cox_sens, ph=ph,
-        ph_bins=schoenfeld_bins(cox, "intervention", min_cell), cif=cif,
+        tte=tte, events=event_counts(tte), km=fits, risk=risk_table(tte, [0.0, *times]), logrank=logrank(tte),
+        medians=medians(fits, cfg.curve_grid_weeks), fixed=fixed_time_differences(fits, times), cox=cox,
+        cox_sensitivity=cox_sens, ph=ph, ph_bins=schoenfeld_bins(cox, "intervention", min_cell), cif=cif,
         cif_table=cif_table, rmst=rm, cif_weeks_after=area, bootstrap=boot, times=times, horizon=horizon,
         min_cell=min_cell, grid=cfg.curve_grid_weeks, seed=seed, definition=definition,
     )
