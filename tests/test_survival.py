@@ -25,6 +25,10 @@ from lifelines.datasets import load_rossi
 from helpers.core import calendar
 from helpers.core.store import MonthlyEmployment, WeeklyStatus
 from helpers.disclosure import MASK
+from helpers.disclosure import survival as sd
+from helpers.report import survival as survival_report
+from helpers.stages import survival as survival_stage
+from helpers.stages.base import StageResultError
 from helpers.stats import survival as sv
 
 matplotlib.use("Agg")
@@ -333,7 +337,8 @@ def test_analyse_and_summary_on_simulated_study(demo_study):
     study = _study(demo_study, bootstrap_draws=40, times=[26, 52, 104, 500])
     tte = simulated_pairs(60, 2.5, seed=3)
     a = sv.analyse(tte, study)
-    summary = sv.survival_summary(a, study)
+    result = survival_stage.summarise(a, study)
+    summary = result.model_dump()
     json.dumps(summary)  # serialisable
     for key in ("hr", "hr_ci_low", "hr_ci_high", "hr_p", "logrank_chi2", "logrank_p", "fixed_times",
                 "rmst_difference_weeks", "rmst_difference_ci_low", "rmst_difference_ci_high", "ph_test"):
@@ -343,11 +348,13 @@ def test_analyse_and_summary_on_simulated_study(demo_study):
     assert summary["rmst_difference_ci_low"] < summary["rmst_difference_weeks"] < summary["rmst_difference_ci_high"]
     rm = a.rmst.table.set_index("group")["rmst"]
     assert summary["rmst_difference_weeks"] == pytest.approx(rm["control"] - rm["intervention"])
-    for fn in (sv.table_events, sv.table_fixed, sv.table_cox, sv.table_ph, sv.table_cif,
-               sv.table_medians_logrank):
-        frame, check = fn(a, "da", item="x")
+    for fn in (survival_report.events_table, survival_report.fixed_times_table, survival_report.cox_table,
+               survival_report.ph_table, survival_report.cif_table, survival_report.medians_table):
+        item = fn(result, study, "da")
+        frame, check = item.frame, item.check
         assert check.passed and len(frame)
-    frame, check = sv.table_rmst(a, summary, "en", item="x")
+    item = survival_report.rmst_table(result, study, "en")
+    frame, check = item.frame, item.check
     assert check.passed and len(frame) == 3
 
 
@@ -360,17 +367,21 @@ def test_degenerate_study_does_not_break_the_notebook_path(demo_study):
     tte = simulated_pairs(20, 1.0, seed=8)
     tte.loc[(tte["group"] == "intervention") & (tte["event"] == 1), "event"] = 0
     a = sv.analyse(tte, study)
-    summary = sv.survival_summary(a, study)
+    result = survival_stage.summarise(a, study)
+    summary = result.model_dump()
     assert summary["hr"] is None and "no lasting self-support events" in summary["cox_note"]
-    assert "could not be estimated" in sv.hr_sentence(summary, "en")
-    for fn in (sv.table_events, sv.table_fixed, sv.table_cox, sv.table_ph, sv.table_cif, sv.table_medians_logrank):
-        frame, check = fn(a, "en", item="x")
+    assert "could not be estimated" in survival_report.hr_text(result, study, "en").markdown
+    for fn in (survival_report.events_table, survival_report.fixed_times_table, survival_report.cox_table,
+               survival_report.ph_table, survival_report.cif_table, survival_report.medians_table):
+        check = fn(result, study, "en").check
         assert check.passed
-    sv.table_rmst(a, summary, "da", item="x")
-    sv.rmst_sentence(summary, "da")
-    sv.ph_note(a, "en")
-    curve, _ = sv.km_curve(tte, a.km, 5, 4, item="km")
-    plots.plot_cumulative_share(curve, sv.mask_risk_table(sv.risk_table(tte, [0, 26]), 5, item="rt")[0])
+    survival_report.rmst_table(result, study, "da")
+    survival_report.rmst_text(result, study, "da")
+    survival_report.ph_text(result, study, "en")
+    for fn in (survival_report.km_figure, survival_report.ph_figure, survival_report.cif_figure):
+        fn(result, study, "da")
+    curve, _ = sd.km_curve(tte, a.km, 5, 4, item="km")
+    plots.plot_cumulative_share(curve, sd.mask_risk_table(sv.risk_table(tte, [0, 26]), 5, item="rt")[0])
     bins = sv.schoenfeld_bins(a.cox, "intervention", 5)
     plots.plot_schoenfeld(bins, float(a.cox.row("intervention")["coef"]))
     matplotlib.pyplot.close("all")
@@ -391,7 +402,7 @@ def adversarial_tte(min_cell: int = 5) -> pd.DataFrame:
 def test_curve_steps_reflect_min_cell_events():
     tte = adversarial_tte()
     fits = sv.km_by_group(tte)
-    curve, check = sv.km_curve(tte, fits, 5, 4, item="km")
+    curve, check = sd.km_curve(tte, fits, 5, 4, item="km")
     assert check.passed, check.detail
     for g, c in curve.groupby("group"):
         sub = tte[tte["group"] == g]
@@ -413,7 +424,7 @@ def test_check_curve_fails_on_raw_kaplan_meier_steps():
     fits = sv.km_by_group(tte)
     times = sorted(tte["duration"].unique())
     raw = sv.km_at(fits, times).rename(columns={"cumulative": "estimate"})
-    check = sv.check_curve(raw, tte, event_of_interest=1, min_cell=5, item="raw")
+    check = sd.check_curve(raw, tte, event_of_interest=1, min_cell=5, item="raw")
     assert not check.passed
 
 
@@ -421,7 +432,7 @@ def test_cif_curves_are_disclosure_safe():
     tte = adversarial_tte()
     tte.loc[tte.index % 4 == 0, "event"] = 2
     fits = sv.cif_by_group(tte, seed=4)
-    curve, check = sv.cif_curves(tte, fits, 5, 4, item="cif")
+    curve, check = sd.cif_curves(tte, fits, 5, 4, item="cif")
     assert check.passed, check.detail
     assert set(curve["event"]) == {1, 2}
     steps = curve[curve["kind"] == "step"]
@@ -439,8 +450,8 @@ def test_risk_table_counts_and_masking():
     for g in ("control", "intervention"):
         for col in (0, 8, 16, 24):
             assert t.loc[(g, "at_risk"), col] + t.loc[(g, "events"), col] + t.loc[(g, "censored"), col] == 12
-    assert not sv.check_risk_table(table, 5, item="raw").passed
-    masked, check = sv.mask_risk_table(table, 5, item="rt")
+    assert not sd.check_risk_table(table, 5, item="raw").passed
+    masked, check = sd.mask_risk_table(table, 5, item="rt")
     assert check.passed and check.masked > 0
     label = MASK.format(min_cell=5)
     raw = table.set_index(["group", "measure"])
@@ -452,7 +463,7 @@ def test_risk_table_counts_and_masking():
         for col, v in cells.items():  # "<5" only where the count is small; "x" for secondary masking
             true = raw.loc[(row["group"], row["measure"]), col]
             assert (v == label) == (0 < true < 5)
-            assert v in (label, sv.SECONDARY_MASK) or v == true
+            assert v in (label, sd.SECONDARY_MASK) or v == true
     # per group and time, never exactly one of the three counts masked (recoverable from the group size)
     for g in ("control", "intervention"):
         sub = masked[masked["group"] == g]
@@ -465,11 +476,13 @@ def test_fixed_time_table_masks_small_counts(demo_study):
     tte = adversarial_tte()
     tte["matched_set"] = np.tile(np.arange(12), 2)
     a = sv.analyse(tte, study)
-    frame, check = sv.table_fixed(a, "en", item="fixed")
+    result = survival_stage.summarise(a, study)
+    item = survival_report.fixed_times_table(result, study, "en")
+    frame, check = item.frame, item.check
     label = MASK.format(min_cell=5)
     assert (frame.iloc[0, 1:] == label).all()  # by week 4 only one or two events: masked
     assert check.masked >= 1
-    summary = sv.survival_summary(a, study)
+    summary = result.model_dump()
     assert summary["fixed_times"][0]["masked"] and summary["fixed_times"][0]["difference"] is None
     assert isinstance(summary["events"]["control"]["disability_pension"], int)
 
@@ -489,8 +502,8 @@ def test_plots_align_risk_table_with_axis():
 
     tte = simulated_pairs(60, 2.0, seed=5)
     fits = sv.km_by_group(tte)
-    curve, _ = sv.km_curve(tte, fits, 5, 4, item="km")
-    table, _ = sv.mask_risk_table(sv.risk_table(tte, [0, 26, 52, 104]), 5, item="rt")
+    curve, _ = sd.km_curve(tte, fits, 5, 4, item="km")
+    table, _ = sd.mask_risk_table(sv.risk_table(tte, [0, 26, 52, 104]), 5, item="rt")
     ax = plots.plot_cumulative_share(curve, table)
     fig = ax.figure
     tab = [other for other in fig.axes if other is not ax][0]
@@ -498,7 +511,7 @@ def test_plots_align_risk_table_with_axis():
     xs = sorted({round(t.get_position()[0], 6) for t in tab.texts})
     assert xs == [0, 26, 52, 104]
     cif = sv.cif_by_group(tte, seed=4)
-    curves, _ = sv.cif_curves(tte, cif, 5, 4, item="cif")
+    curves, _ = sd.cif_curves(tte, cif, 5, 4, item="cif")
     axes = plots.plot_cif(curves)
     assert len(axes) == 2
     cox = sv.cox_intervention(tte)
@@ -574,3 +587,119 @@ def test_hazard_ratio_ci_covers_truth_of_a_generated_study(tmp_path):
         hr, lo, hi = out[method]
         assert lo < out["truth"] < hi, (method, out)
         assert hr > 1.0, (method, out)  # the direction of the injected effect
+
+
+# ------------------------------------------------------------------ stage result and presentation
+def test_rmst_note_names_the_interval_that_was_used_in_both_languages(demo_study):
+    # 5 bootstrap draws are too few for a percentile interval (percentile_ci needs 20), so the
+    # CI is Greenwood's. Notebook 04 used to derive the Danish note from "were draws made?" and
+    # so called this interval a bootstrap in Danish only; both languages now read rmst_ci_method.
+    tte = simulated_pairs(60, 2.5, seed=3)
+    few = survival_stage.summarise(sv.analyse(tte, _study(demo_study, bootstrap_draws=5)), demo_study)
+    assert few.rmst_ci_method == survival_stage.RMST_CI_GREENWOOD and not few.rmst_ci_bootstrap
+    assert few.rmst_difference_ci_low == pytest.approx(few.rmst_difference_ci_greenwood[0])
+    en = survival_report.rmst_table(few, demo_study, "en").note
+    da = survival_report.rmst_table(few, demo_study, "da").note
+    assert en == "CI: Greenwood (independent groups); 5 bootstrap draws over matched sets (study seed + 2)."
+    assert da == "CI: Greenwood; 5 bootstrap-træk over matchede sæt (studiets seed + 2)."
+    many = survival_stage.summarise(sv.analyse(tte, _study(demo_study, bootstrap_draws=40)), demo_study)
+    assert many.rmst_ci_bootstrap
+    assert survival_report.rmst_table(many, demo_study, "da").note.startswith(
+        "CI: bootstrap over matchede sæt (percentil); 40 bootstrap-træk")
+    assert survival_report.rmst_table(many, demo_study, "en").note.startswith(
+        "CI: bootstrap over matched sets (percentile); 40 bootstrap draws")
+
+
+#: Keys of survival_results.json in the order stage 04 writes them (read by the investment
+#: stage and the report's summary; docs/architecture.md "Stage outputs").
+RESULT_KEYS = [
+    "study", "definition", "n", "events", "hr", "hr_ci_low", "hr_ci_high", "hr_p", "cox_method", "cox_note",
+    "hr_sensitivity", "logrank_chi2", "logrank_p", "median_weeks", "fixed_times", "rmst_horizon_weeks",
+    "rmst_masked", "rmst_weeks", "weeks_after_lasting_self_support", "rmst_difference_weeks",
+    "rmst_difference_ci_low", "rmst_difference_ci_high", "rmst_difference_p", "rmst_difference_ci_greenwood",
+    "rmst_ci_method", "cif_weeks_after_difference", "cif_weeks_after_difference_ci_low",
+    "cif_weeks_after_difference_ci_high", "ph_test", "ph_ok", "bootstrap_draws", "seed_offsets",
+]
+
+
+def test_survival_result_round_trip(demo_study, tmp_path):
+    study = _study(demo_study, bootstrap_draws=40, times=[26, 52, 104])
+    tte = adversarial_tte()
+    tte = pd.concat([tte, simulated_pairs(40, 2.0, seed=6).drop(columns="person_id")], ignore_index=True)
+    tte["matched_set"] = np.arange(len(tte)) // 2
+    tte.loc[:1, "event"] = sv.EXIT  # two control exits: a small count, masked in the file
+    result = survival_stage.summarise(sv.analyse(tte, study), study)
+    again = survival_stage.SurvivalResult.from_json(result.to_json())
+    assert again == result
+    assert result.analysis is not None and again.analysis is None
+    assert list(json.loads(result.to_json())) == RESULT_KEYS
+    # small counts are strings in the file and stay strings; the rest stays int
+    events = json.loads(result.to_json())["events"]
+    assert {type(v) for g in events.values() for v in g.values()} == {int, str}
+    assert events["control"]["exit"] == "<5" and again.events["control"].exit == "<5"
+    assert again.events["control"] == result.events["control"]
+    path = result.save(tmp_path)
+    assert path.name == "survival_results.json"
+    loaded = survival_stage.SurvivalResult.load(study, folder=tmp_path)
+    assert loaded == result and loaded.hr == pytest.approx(result.analysis.cox.row("intervention")["hr"])
+    # what the narrative and the investment stage read with json.loads is the same file
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    assert raw["rmst_difference_weeks"] == result.rmst_difference_weeks
+    assert raw["fixed_times"][0] == result.fixed_times[0].model_dump()
+    # a table needs the unmasked analysis; a loaded result says so instead of failing obscurely
+    with pytest.raises(ValueError, match="stages.survival.run"):
+        survival_report.events_table(loaded, study, "en")
+    # a sentence needs only the saved numbers
+    assert survival_report.rmst_text(loaded, study, "en") == survival_report.rmst_text(result, study, "en")
+
+
+def test_result_file_rejects_a_misspelt_key(demo_study, tmp_path):
+    tte = simulated_pairs(40, 2.0, seed=6)
+    result = survival_stage.summarise(sv.analyse(tte, _study(demo_study, bootstrap_draws=0)), demo_study)
+    data = json.loads(result.to_json())
+    data["hr_ci_lo"] = data.pop("hr_ci_low")
+    (tmp_path / "survival_results.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(StageResultError, match="hr_ci"):
+        survival_stage.SurvivalResult.load(demo_study, folder=tmp_path)
+
+
+def test_danish_text_has_decimal_commas_and_catalogue_labels(demo_study):
+    study = _study(demo_study, bootstrap_draws=30, times=[26, 52, 104])
+    result = survival_stage.summarise(sv.analyse(simulated_pairs(60, 2.5, seed=3), study), study)
+    hr = result.hr
+    da = survival_report.hr_text(result, study, "da").markdown
+    assert f"hazard ratio {hr:.2f}".replace(".", ",") in da and "Cox-model stratificeret på matchet sæt" in da
+    en = survival_report.hr_text(result, study, "en").markdown
+    assert f"(hazard ratio {hr:.2f}, 95% CI {result.hr_ci_low:.2f} to {result.hr_ci_high:.2f}" in en
+    med = survival_report.medians_table(result, study, "da").frame
+    assert list(med.columns) == ["Gruppe", "Median, uger (rundet op til 4 uger)", "95% CI"]
+    assert list(med["Gruppe"]) == ["Kontrol", "Indsats", "Log-rank"]
+    assert med.iloc[2, 1] == f"chi2 = {result.logrank_chi2:.2f}".replace(".", ",")
+    fixed = survival_report.fixed_times_table(result, study, "en").frame
+    assert list(fixed.columns) == ["Weeks after index", "Control, %", "Intervention, %", "Difference, %-points",
+                                   "95% CI", "p"]
+    row = result.fixed_times[1]
+    assert fixed.iloc[1]["Control, %"] == f"{100 * row.control:.1f}"
+    assert fixed.iloc[1]["95% CI"] == f"{100 * row.ci_low:.1f} to {100 * row.ci_high:.1f}"
+    definition = survival_report.definition_text(result, study, "da").markdown
+    assert definition.startswith("Opfølgningen begynder ugen efter indeksugen (uge 1).")
+    assert "minus 3 uger." in definition
+
+
+def test_plots_label_in_the_requested_language():
+    from helpers.report.plots import survival as plots
+
+    tte = simulated_pairs(60, 2.0, seed=5)
+    curve, _ = sd.km_curve(tte, sv.km_by_group(tte), 5, 4, item="km")
+    table, _ = sd.mask_risk_table(sv.risk_table(tte, [0, 26, 52]), 5, item="rt")
+    ax = plots.plot_cumulative_share(curve, table, language="da")
+    assert ax.get_xlabel() == "Uger efter indeksugen" and ax.get_ylabel() == "Blevet varigt selvforsørgende"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Kontrol", "Indsats"]
+    tab = [other for other in ax.figure.axes if other is not ax][0]
+    assert [t.get_text() for t in tab.get_yticklabels()][:3] == ["Kontrol: i risiko", "Kontrol: hændelser",
+                                                                  "Kontrol: censureret"]
+    curves, _ = sd.cif_curves(tte, sv.cif_by_group(tte, seed=4), 5, 4, item="cif")
+    axes = plots.plot_cif(curves, language="en")
+    assert [a.get_title() for a in axes] == ["Lasting self-support", "Disability pension"]
+    assert axes[0].get_ylabel() == "Cumulative incidence"
+    matplotlib.pyplot.close("all")

@@ -1,19 +1,23 @@
 """Figures of time to lasting self-support.
 
-Every function takes disclosure-safe tidy frames from :mod:`helpers.stats.survival`
-(:func:`~helpers.stats.survival.km_curve`, :func:`~helpers.stats.survival.cif_curves`,
-:func:`~helpers.stats.survival.mask_risk_table`, :func:`~helpers.stats.survival.schoenfeld_bins`)
-and draws them; nothing here estimates anything.
+Every function takes disclosure-safe tidy frames (:func:`helpers.disclosure.survival.km_curve`,
+:func:`~helpers.disclosure.survival.cif_curves`, :func:`~helpers.disclosure.survival.mask_risk_table`,
+:func:`helpers.stats.survival.cox.schoenfeld_bins`) and draws them; nothing here estimates
+anything. Labels (groups, events, measures, axis titles) come from the catalogue in the
+requested ``language`` (``survival.figure.*``, ``survival.event.*``, ``group.*``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from mpl_toolkits.axes_grid1 import make_axes_locatable
+
+from helpers.core.i18n import group_label, tr
+from helpers.stats.survival.tte import CENSORED, EVENT_NAMES
 
 GROUP_COLORS = {"control": "#7f7f7f", "intervention": "#1f77b4"}
 EVENT_STYLES = {1: "-", 2: "--", 3: ":"}
@@ -38,10 +42,7 @@ def plot_cumulative_share(
     risk_table: pd.DataFrame | None = None,
     *,
     ax=None,
-    group_labels: Mapping[str, str] | None = None,
-    measure_labels: Mapping[str, str] | None = None,
-    xlabel: str = "Weeks after index week",
-    ylabel: str = "Share reached lasting self-support",
+    language: str = "en",
     xmax: float | None = None,
     colors: Mapping[str, str] | None = None,
 ):
@@ -56,6 +57,8 @@ def plot_cumulative_share(
         placed at the same x positions as the curve's axis (shared x axis).
     ax : Axes, optional
         Axes to draw on (a new figure when None).
+    language : {"en", "da"}
+        Language of the labels.
 
     Returns
     -------
@@ -63,18 +66,18 @@ def plot_cumulative_share(
         The curve's axes (the risk table lives in an axes appended below it).
     """
     colors = {**GROUP_COLORS, **(colors or {})}
-    group_labels = dict(group_labels or {})
+    xlabel = tr("survival.figure.weeks_after_index_week", language)
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 5.2))
     for g, c in curve.groupby("group", sort=False):
-        _steps(ax, c, colors.get(g, None), group_labels.get(g, str(g)))
+        _steps(ax, c, colors.get(g, None), group_label(g, language))
     times = [] if risk_table is None else [t for t in risk_table.columns if t not in ("group", "measure")]
     right = xmax if xmax is not None else max([float(curve["time"].max()), *[float(t) for t in times]] + [1.0])
     ax.set_xlim(0, right * 1.02)
     ax.set_ylim(0, max(0.05, min(1.0, float(np.nanmax(curve[["estimate", "upper"]].to_numpy(dtype=float),
                                                          initial=0.0)) * 1.15)))
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
-    ax.set_ylabel(ylabel)
+    ax.set_ylabel(tr("survival.figure.reached", language))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", frameon=False)
     if risk_table is None:
@@ -91,10 +94,10 @@ def plot_cumulative_share(
     tab = divider.append_axes("bottom", size=f"{8 * n_rows}%", pad=0.75, sharex=ax)
     tab.set_ylim(n_rows - 0.5, -0.5)
     labels = []
-    measure_labels = dict(measure_labels or {})
     for i, (_, row) in enumerate(risk_table.iterrows()):
         g = row["group"]
-        labels.append(f"{group_labels.get(g, g)}: {measure_labels.get(row['measure'], row['measure'])}")
+        labels.append(tr("survival.figure.risk_row", language, group=group_label(g, language),
+                         measure=tr(f"survival.figure.measure.{row['measure']}", language)))
         for t in times:
             tab.text(float(t), i, str(row[t]), ha="center", va="center", fontsize=8, color=colors.get(g, "k"))
     tab.set_yticks(range(n_rows))
@@ -110,10 +113,7 @@ def plot_cif(
     curve: pd.DataFrame,
     *,
     axes=None,
-    event_labels: Mapping[int, str] | None = None,
-    group_labels: Mapping[str, str] | None = None,
-    xlabel: str = "Weeks after index week",
-    ylabel: str = "Cumulative incidence",
+    language: str = "en",
     colors: Mapping[str, str] | None = None,
 ):
     """Aalen-Johansen cumulative incidence of each event type by group, one panel per event.
@@ -124,6 +124,8 @@ def plot_cif(
         ``event, group, time, estimate, lower, upper`` (disclosure-safe steps).
     axes : sequence of Axes, optional
         One axes per event type (a new figure with a row of panels when None).
+    language : {"en", "da"}
+        Language of the labels.
 
     Returns
     -------
@@ -136,21 +138,19 @@ def plot_cif(
                                squeeze=False)
         axes = axes[0]
     axes = np.atleast_1d(axes)
-    event_labels = dict(event_labels or {})
-    group_labels = dict(group_labels or {})
     top = float(np.nanmax(curve[["estimate", "upper"]].to_numpy(dtype=float), initial=0.05)) if len(curve) else 0.05
     for ax, k in zip(axes, events, strict=False):
         sub = curve[curve["event"] == k]
         for g, c in sub.groupby("group", sort=False):
-            _steps(ax, c, colors.get(g), group_labels.get(g, str(g)), linestyle=EVENT_STYLES.get(int(k), "-"))
-        ax.set_title(event_labels.get(int(k), str(k)), fontsize=10)
-        ax.set_xlabel(xlabel)
+            _steps(ax, c, colors.get(g), group_label(g, language), linestyle=EVENT_STYLES.get(int(k), "-"))
+        ax.set_title(event_label(int(k), language), fontsize=10)
+        ax.set_xlabel(tr("survival.figure.weeks_after_index_week", language))
         ax.set_xlim(0, None)
         ax.set_ylim(0, min(1.0, top * 1.15))
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
         ax.grid(alpha=0.3)
     if len(events):
-        axes[0].set_ylabel(ylabel)
+        axes[0].set_ylabel(tr("survival.figure.cumulative_incidence", language))
         axes[0].legend(loc="upper left", frameon=False)
     return axes
 
@@ -160,9 +160,7 @@ def plot_schoenfeld(
     coef: float,
     *,
     ax=None,
-    xlabel: str = "Weeks after index week (mean of the events in each bin)",
-    ylabel: str = "Log hazard ratio over time, beta(t)",
-    label_constant: str = "Cox estimate (constant over time)",
+    language: str = "en",
 ):
     """Binned scaled Schoenfeld residuals (beta(t)) with 95% CI against the constant estimate.
 
@@ -171,9 +169,16 @@ def plot_schoenfeld(
     Parameters
     ----------
     bins : DataFrame
-        ``time, beta_t, lower, upper, events`` from :func:`helpers.stats.survival.schoenfeld_bins`.
+        ``time, beta_t, lower, upper, events`` from :func:`helpers.stats.survival.cox.schoenfeld_bins`.
     coef : float
         The Cox coefficient (log hazard ratio).
+    ax : Axes, optional
+    language : {"en", "da"}
+        Language of the labels.
+
+    Returns
+    -------
+    Axes
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4.0))
@@ -183,18 +188,17 @@ def plot_schoenfeld(
         err = np.vstack([y - bins["lower"].to_numpy(dtype=float), bins["upper"].to_numpy(dtype=float) - y])
         ax.errorbar(x, y, yerr=np.where(np.isfinite(err), err, 0), fmt="o-", color="#1f77b4", capsize=3)
     if np.isfinite(coef):
-        ax.axhline(coef, color="#d62728", linestyle="--", label=label_constant)
+        ax.axhline(coef, color="#d62728", linestyle="--", label=tr("survival.figure.cox_constant", language))
     ax.axhline(0, color="k", linewidth=0.8)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(tr("survival.figure.schoenfeld_x", language))
+    ax.set_ylabel(tr("survival.figure.schoenfeld_y", language))
     ax.grid(alpha=0.3)
     if np.isfinite(coef):
         ax.legend(loc="best", frameon=False)
     return ax
 
 
-def group_names(language: str, groups: Sequence[str] = ("control", "intervention")) -> dict[str, str]:
-    """Group labels in the report language."""
-    from helpers.stats.survival import GROUP_LABELS
-
-    return {g: GROUP_LABELS[language].get(g, g) for g in groups}
+def event_label(event: int, language: str) -> str:
+    """Display name of an event code (:data:`helpers.stats.survival.tte.EVENT_NAMES`, 0 = censored)."""
+    name = "censored" if event == CENSORED else EVENT_NAMES[event]
+    return tr(f"survival.event.{name}", language)
