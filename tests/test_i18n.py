@@ -59,22 +59,32 @@ def _strings():
                 lead = str(node.values[0].value)
                 if lead.endswith(".") and " " not in lead:
                     prefixes.add(lead)
+            elif (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and isinstance(node.left, ast.Constant)
+                  and isinstance(node.left.value, str) and node.left.value.endswith(".")):
+                prefixes.add(node.left.value)
     return constants, tuple(prefixes)
 
 
 def test_every_entry_is_used():
     constants, prefixes = _strings()
     calls = list(_calls())
-    used = constants | {k for _, k, _ in calls if k}
+    # a table or figure key held in a variable (key = "survival_events") names its caption
+    used = constants | {k for _, k, _ in calls if k} | {f"caption.{c}" for c in constants}
     # Reporter.show asks for f"caption.{item.key}": captions count as used only through a Table/Figure key
     prefixes = tuple(p for p in prefixes + tuple(pre for _, _, pre in calls if pre) if p != "caption.") + SHARED
     unused = sorted(k for k in catalogue() if k not in used and not k.startswith(prefixes))
     assert not unused, f"catalogue entries nothing asks for (remove them or use them): {unused}"
 
 
+#: Patterns whose languages may take different fields, and why.
+FIELDS_MAY_DIFFER = {
+    "survival.hr.not_estimable": "the Cox model's note is an English computation remark; Danish says why in words",
+}
+
+
 def test_both_languages_have_the_same_fields():
     differ = {k: (fields_of(k, "en"), fields_of(k, "da")) for k in catalogue()
-              if fields_of(k, "en") != fields_of(k, "da")}
+              if fields_of(k, "en") != fields_of(k, "da") and k not in FIELDS_MAY_DIFFER}
     assert not differ, f"en/da patterns with different fields: {differ}"
 
 
