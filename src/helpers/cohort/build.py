@@ -280,6 +280,13 @@ def prepare_register(study, persons: pd.DataFrame, residence: pd.DataFrame, week
     rows = index.get_indexer(residence["person_id"])
     years = pd.to_numeric(residence["year"], errors="coerce").to_numpy()
     ok = (rows >= 0) & ~np.isnan(years.astype(float))
+    ccfg = study.cohort
+    if (ccfg.municipality or ccfg.control_municipalities) and not ok.any():
+        raise CohortError(
+            "residence.parquet: no person has a municipality of residence, but cohort.municipality selects on it, so "
+            "every person would fail the criterion; map the residence column(s) in data.dream (municipality_prefix, "
+            "municipality_column or municipality_assumed) and re-run 01_ingest, or set cohort.municipality: []"
+        )
     if ok.any():
         y0, y1 = int(np.nanmin(years[ok])), int(np.nanmax(years[ok]))
     else:
