@@ -4,7 +4,9 @@ Forms are small (one row per screened person, questionnaire answer or event), so
 read whole, as text, from CSV (delimiter and encoding detected or set in ``data.forms``) or
 Excel. Checks, all reported together with file, column and data row:
 
-- the file is text (CSV) or a real workbook (Excel), and has at least one data row;
+- the file is text (CSV) or a real workbook (Excel), and has at least one data row; rows
+  directly under the header whose first cell starts with ``#`` are comments (the template
+  example rows of ``make new-study``) and are not counted as data rows;
 - column names are the documented ones, or mapped in ``data.forms.columns``
   (``{screening: {inclusion_date: Startdato}}``); a missing required column names that key
   and the file's closest columns;
@@ -116,6 +118,11 @@ def _read_raw(path: Path, forms_cfg) -> pd.DataFrame:
             raise IngestError(f"{rel(path)}: cannot be parsed as CSV ({_parser_reason(str(err))}); "
                               "check the delimiter (data.forms.delimiter) and quoting, or repair the row") from None
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    # example rows of the templates (make new-study): first cell starting with '#', directly under the header
+    skip = 0
+    while skip < len(frame) and str(frame.iloc[skip, 0]).strip().startswith("#"):
+        skip += 1
+    frame = frame.iloc[skip:].reset_index(drop=True)
     if frame.empty:
         raise IngestError(f"{rel(path)}: the form has a header but no data rows; fill it in, or set its key in "
                           "data.forms to null if the study has no such form")

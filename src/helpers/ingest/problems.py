@@ -19,7 +19,7 @@ _LOCATION = re.compile(
 )
 _ROWS = re.compile(r"\((\d[\d,]*) row\(s\)[^)]*\)|data rows ([\d, .]+?)\)|data rows? ([\d]+ and \d+)")
 _TODO_START = re.compile(
-    r"(?:; |\. )(?=(?:set|correct|check|remove|rename|drop|give|get|fill|map|write|save|use|add|ask|move|name|"
+    r"(?:; |(?<!e\.g)(?<!i\.e)\. )(?=(?:set|correct|check|remove|rename|drop|give|get|fill|map|write|save|use|add|ask|move|name|"
     r"replace|leave|export|narrow|declare|unzip|repair|keep|make|the closest|the file has|the form has|"
     r"the list has|DREAM codes|expected|earlier rows|percentages|every|run)\b)",
     re.IGNORECASE,
