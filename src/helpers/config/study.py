@@ -119,14 +119,15 @@ class Study(Section):
         return paths.report_dir(self.name)
 
     def dream_files(self) -> list[Path]:
-        """Absolute paths of the DREAM extract file(s); ``{year}`` patterns expanded."""
+        """Absolute paths of the DREAM extract file(s); ``{year}`` patterns expanded to the files that exist."""
         entries = self.data.dream.path if isinstance(self.data.dream.path, list) else [self.data.dream.path]
         files: list[Path] = []
         for entry in entries:
             if "{year}" in entry:
-                files += [
-                    self.raw_dir / entry.format(year=y) for y in range(self.data.first_year, self.data.last_year + 1)
-                ]
+                # the years that have a file (an extract may cover part of the window; gaps are an ingest error);
+                # every year's name when none exists, so that the missing file is named
+                every = [self.raw_dir / entry.format(year=y) for y in range(self.data.first_year, self.data.last_year + 1)]
+                files += [f for f in every if f.exists()] or every
             else:
                 files.append(self.raw_dir / entry)
         return files
