@@ -95,7 +95,8 @@ def format_table(problems: list[Problem], width: int = 150) -> str:
     if not problems:
         return "No problems found."
     heads = ["#", "severity", "file", "column", "rows", "problem", "what to do"]
-    fixed = {"#": 3, "severity": 8, "file": 24, "column": 16, "rows": 12}
+    fixed = {"#": 3, "severity": 8, "file": min(max([len(p.file) for p in problems] + [4]), 44),
+             "column": min(max([len(p.column) for p in problems] + [6]), 28), "rows": 12}
     rest = max(width - sum(fixed.values()) - 3 * (len(heads) - 1), 40)
     widths = [fixed["#"], fixed["severity"], fixed["file"], fixed["column"], fixed["rows"], rest // 2,
               rest - rest // 2]
