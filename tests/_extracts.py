@@ -49,7 +49,7 @@ def shape_a_people() -> pd.DataFrame:
     - ``I01``..``I20`` participants (group ``Indsats``): on 730 from 2018-W01; I01-I10 leave
       benefits 8 weeks after their index week for good (self-supported at end of
       programme, index + 26 weeks), I11-I20 stay on 730 to the end (not self-supported);
-    - ``L1``, ``L2`` listed with group ``Kontrol``: screened, not participants, never controls;
+    - ``L1``..``L5`` listed with group ``Kontrol``: screened, not participants, never controls;
     - ``C001``..``C150`` eligible register persons: on 730 from 2018-W(1 + j % 20) to 2020-W(40 + j % 13);
     - ``X01``..``X10`` living in municipality 101 (fail the municipality criterion);
     - ``Y01``..``Y05`` aged 80 (fail the age criterion);
@@ -62,8 +62,8 @@ def shape_a_people() -> pd.DataFrame:
         rows.append({"id": pid(1, i + 1), "role": f"I{i + 1:02d}", "sex": 1 + i % 2, "age": 30 + i, "kom": 183,
                      "spells": [(730, (2018, 1), "leave" if i < 10 else (A_LAST, 52))], "index_yw": (iy, iw),
                      "leave_after": 8 if i < 10 else None})
-    for k in range(2):
-        rows.append({"id": pid(2, k + 1), "role": f"L{k + 1}", "sex": 1 + k, "age": 40, "kom": 183,
+    for k in range(5):
+        rows.append({"id": pid(2, k + 1), "role": f"L{k + 1}", "sex": 1 + k % 2, "age": 40, "kom": 183,
                      "spells": [(730, (2018, 1), (2021, 30))]})
     for j in range(150):
         rows.append({"id": pid(3, j + 1), "role": f"C{j + 1:03d}", "sex": 1 + j % 2, "age": 25 + j % 35,

@@ -76,6 +76,8 @@ def walkthrough(tmp_path_factory):
     path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     # 3. make check: fails on the empty template
     log["check1"] = run(cmds[2], env)
+    written = [p for d in ("data/processed", "reports") for p in (root / d).rglob("*") if p.is_file()]
+    log["written_by_check"] = written
     # fix: point the inclusion list at the real file and map its Danish columns
     spec["data"]["forms"]["inclusion_list"] = SHAPE_A_DATA["forms"]["inclusion_list"]
     path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
@@ -99,16 +101,18 @@ def test_new_study_writes_the_yaml_and_templates(walkthrough):
 def test_check_lists_the_problem_then_passes(walkthrough):
     root, log, _ = walkthrough
     first = log["check1"]
-    assert first.returncode != 0
-    assert "inclusion_list.csv" in first.stdout and "header but no data rows" in first.stdout
+    assert first.returncode != 0, first.stdout
+    assert "check mystudy: 1 error(s), 1 warning(s)" in first.stdout
+    row = next(line for line in first.stdout.splitlines() if line.startswith("1   | error"))
+    assert "data/raw/mystudy/inclusion_list.csv" in row and "the form has a header" in row
     assert "what to do" in first.stdout
-    assert not (root / "data" / "processed").exists() or not any((root / "data" / "processed").rglob("*.*"))
+    assert log["written_by_check"] == []
     second = log["check2"]
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "persons in the extract: 198" in second.stdout
+    assert "persons in the extract: 201" in second.stdout
     assert "weeks: 834 (2010-W01 to 2025-W52)" in second.stdout
     assert "codes not in the code dictionary: 811 (52 person-weeks" in second.stdout
-    assert "form screening: 22 rows, 22 linked to the extract, 0 not linked, 20 included" in second.stdout
+    assert "form screening: 25 rows, 25 linked to the extract, 0 not linked, 20 included" in second.stdout
 
 
 def test_report_runs_and_the_numbers_are_the_hand_made_ones(walkthrough):
@@ -127,14 +131,14 @@ def test_report_runs_and_the_numbers_are_the_hand_made_ones(walkthrough):
         return int(att.loc[(att["group"] == group) & (att["reason"] == reason), "n_excluded"].sum())
 
     n = att.set_index(["group", "reason"])
-    assert int(n.loc[("control", "register_pool"), "n_before"]) == 198
-    assert excluded("control", "screened_for_programme") == 22  # 20 participants + 2 listed as Kontrol
+    assert int(n.loc[("control", "register_pool"), "n_before"]) == 201
+    assert excluded("control", "screened_for_programme") == 25  # 20 participants + 5 listed as Kontrol
     assert excluded("control", "municipality") == 10            # X01-X10 live in 101 (KOMNR)
     assert excluded("control", "age") == 5                      # Y01-Y05 aged 80 (ALDER)
     assert excluded("control", "current_benefit") == 11         # Z01-Z10 and W01 (811 only in 2019)
     summary = json.loads((processed / "cohort_summary.json").read_text(encoding="utf-8"))
     assert summary["match_summary"]["n_eligible_control_persons"] == 150
-    assert excluded("intervention", "other_group_in_inclusion_list") == 2
+    assert excluded("intervention", "other_group_in_inclusion_list") == 5
     cohort = pd.read_parquet(processed / "cohort.parquet")
     assert (cohort["group"] == "intervention").sum() == 20 and (cohort["group"] == "control").sum() == 20
     from helpers.ingest.pseudonym import pseudonymise

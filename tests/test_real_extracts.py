@@ -61,11 +61,11 @@ def test_shape_a_semicolon_latin1_age_and_one_municipality_column(project):
     report = check_study(study)
     assert report.ok, report.text()
     s = report.summary
-    assert s["persons"] == 198 and s["weeks"] == len(iso_weeks(2010, 2025)) == 16 * 52 + 2  # 2015, 2020: W53
+    assert s["persons"] == 201 and s["weeks"] == len(iso_weeks(2010, 2025)) == 16 * 52 + 2  # 2015, 2020: W53
     assert (s["first_iso_week"], s["last_iso_week"]) == ("2010-W01", "2025-W52")
     assert [u["code"] for u in s["unknown_codes"]] == [811]
     assert s["unknown_codes"][0]["person_weeks"] == 52  # W01: 811 in every week of 2019
-    assert s["forms"]["screening"] == {"rows": 22, "linked": 22, "not_linked": 0, "included": 20}
+    assert s["forms"]["screening"] == {"rows": 25, "linked": 25, "not_linked": 0, "included": 20}
     warnings = [p for p in report.problems if p.severity == "warning"]
     assert any("KOMNR is used for every year" in p.what for p in warnings)
     ingest(study)

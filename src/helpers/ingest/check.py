@@ -79,7 +79,8 @@ class CheckReport:
         """The table and the summary as printed by ``make check``."""
         head = (f"check {self.study}: {len(self.errors)} error(s), {len(self.problems) - len(self.errors)} "
                 "warning(s)")
-        return "\n".join([head, "", format_table(self.problems, width), "", summary_text(self.summary), "",
+        ordered = self.errors + [p for p in self.problems if p.severity != "error"]
+        return "\n".join([head, "", format_table(ordered, width), "", summary_text(self.summary), "",
                           ("The study can run: `make report STUDY=" + self.study + "`." if self.ok else
                            "Fix the errors above (nothing was written) and run `make check STUDY="
                            + self.study + "` again.")])
