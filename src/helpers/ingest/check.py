@@ -131,6 +131,12 @@ def _plan(f: Path, study, report: CheckReport, file_year: int | None = None):
     except IngestError as err:
         report.add(str(err))
         return None
+    lowered = [c.casefold() for c in src.columns]
+    dupes = sorted({c for c in src.columns if lowered.count(c.casefold()) > 1})
+    if dupes:
+        report.add(f"{rel(f)}: columns {dupes[:5]} occur more than once (names are compared ignoring case); "
+                   "rename or drop the duplicates")
+        return None
     missing = False
     per_year = file_year is not None
     for key, name in (("data.dream.id_column", dream.id_column), ("data.dream.sex_column", dream.sex_column),
@@ -288,6 +294,13 @@ def _extract(study, key: bytes, report: CheckReport) -> dict:
             _values(src, plan, study, key, report, state, weeks, fi, as_text=True)
         except IngestError as err:
             report.add(str(err))
+    unknown = state["checks"].unknown_frame()
+    if data.unknown_codes == "error" and len(unknown):
+        listed = "; ".join(f"{r.code} ({r.person_weeks} person-weeks, {r.first_iso_week} to {r.last_iso_week})"
+                           for r in unknown.head(10).itertuples())
+        report.add(f"{rel(items[0][0].path)}: {len(unknown)} code(s) are not in the code dictionary: {listed}; add "
+                   "them to data.category_overrides (code: category) if you know what they mean, or set "
+                   "data.unknown_codes: warn to keep them as category 'unknown'")
     if dream.layout != "per_year":
         try:
             state["dups"].check([rel(s.path) for s, _ in items])

@@ -68,6 +68,9 @@ def split_todo(text: str) -> tuple[str, str]:
     if "; " in text:
         what, todo = text.split("; ", 1)
         return what.strip(), todo.strip()
+    if ". " in text.rstrip(". "):
+        what, todo = text.rstrip(". ").rsplit(". ", 1)
+        return what.strip(), todo.strip()
     return text.rstrip("."), ""
 
 
