@@ -352,3 +352,9 @@ def test_inclusion_dates_in_excel_serials_and_dd_mm_yyyy(sandbox):
                                           r"dd-mm-yyyy"):
         parse_dates(pd.Series(["02-03-2020", "2020"]), w, "dd-mm-yyyy")
     assert (dt.date(1899, 12, 30) + dt.timedelta(days=43892)).isoformat() == "2020-03-02"
+
+
+def test_docs_list_every_kind():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "checks.md").read_text(encoding="utf-8")
+    missing = [k for k in CASES if f"`{k}` †" not in text]
+    assert not missing, f"docs/checks.md does not list {missing}"
