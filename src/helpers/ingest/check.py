@@ -320,6 +320,13 @@ def _extract(study, key: bytes, report: CheckReport) -> dict:
                    f"data.first_year..last_year ({data.first_year}-{data.last_year}); the analysis window follows "
                    "the data (the report says so); narrow data.first_year/last_year to silence this",
                    severity="warning")
+    if not any(p.months for _, p in items):
+        users = employment_users(study)
+        if users:
+            report.add(f"{rel(items[0][0].path)}: the extract has no monthly employment columns (branche_YYYY_MM, "
+                       f"grad_YYYY_MM), so nobody counts as employed in any month, but {', '.join(users)} use(s) "
+                       "employment; the report's employment results then rest on the weekly codes alone (e.g. 771); "
+                       "get the monthly columns or define the outcomes by codes", severity="warning")
     if dream.municipality_assumed is not None or dream.municipality_column is not None:
         yrs = residence_years(first_week, n_weeks)
         what = (f"every person is assumed to live in municipality {dream.municipality_assumed}"
@@ -328,6 +335,16 @@ def _extract(study, key: bytes, report: CheckReport) -> dict:
         report.add(f"{rel(items[0][0].path)}: {what} ({yrs[0]}-{yrs[-1]}); the report states this assumption",
                    severity="warning")
     return state
+
+
+def employment_users(study) -> list[str]:
+    """The study keys that use monthly employment (outcome category ``employed``, covariates, survival)."""
+    out = [f"outcomes.definitions.{k}" for k, d in study.outcomes.definitions.items() if "employed" in d.categories]
+    if "weeks_employed_156" in study.matching.covariates:
+        out.append("matching.covariates (weeks_employed_156)")
+    if study.survival.require_employment or study.data.self_support.require_employment:
+        out.append("require_employment")
+    return out
 
 
 # -------------------------------------------------------------------------------- forms
