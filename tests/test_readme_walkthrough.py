@@ -102,7 +102,7 @@ def test_check_lists_the_problem_then_passes(walkthrough):
     root, log, _ = walkthrough
     first = log["check1"]
     assert first.returncode != 0, first.stdout
-    assert "check mystudy: 1 error(s), 1 warning(s)" in first.stdout
+    assert "check mystudy: 1 error(s)" in first.stdout
     row = next(line for line in first.stdout.splitlines() if line.startswith("1   | error"))
     assert "data/raw/mystudy/inclusion_list.csv" in row and "the form has a header" in row
     assert "what to do" in first.stdout
