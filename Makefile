@@ -13,7 +13,7 @@ SHELL  := /bin/bash
 PIPQUIET := 2>&1 | { grep -v '^WARNING: Location' || true; }
 
 .DEFAULT_GOAL := help
-.PHONY: help report test data pdf supplement bench lab clean kernel strip env
+.PHONY: help report check new-study test data pdf supplement bench lab clean kernel strip env
 
 ## help: list the targets
 help:
@@ -37,6 +37,15 @@ kernel: $(STAMP)
 ## report: run every notebook for STUDY (default demo) and render reports/STUDY/report.html (+ PDF if Chromium is present)
 report: $(STAMP)
 	$(PY) -m helpers.runner --study $(STUDY) --kernel $(KERNEL)
+
+## check: read the whole extract and every form of STUDY, write nothing, print every problem (exit 1 if it cannot run)
+check: $(STAMP)
+	$(PY) -m helpers.ingest.check --study $(STUDY)
+
+## new-study: write studies/NAME.yaml (commented, # REQUIRED keys marked) and empty form templates in data/raw/NAME/
+new-study: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make new-study NAME=<name>"; exit 2; }
+	$(PY) -m helpers.config.new_study --name $(NAME)
 
 ## data: generate the synthetic data of STUDY into data/raw/STUDY (only if missing; FORCE=1 regenerates)
 data: $(STAMP)

@@ -225,7 +225,7 @@ def project(tmp_path, monkeypatch):
         raw = raw or tmp_path / "raw" / name
         raw.mkdir(parents=True, exist_ok=True)
         spec = json.loads(json.dumps(base))
-        spec["study"].update(name=name, synthetic=False)
+        spec["study"].update(name=name, synthetic=True)  # the demo key is refused for real studies
         spec["data"] = {
             "raw_dir": str(raw),
             "dream": {"path": "dream.csv", **(dream or {})},

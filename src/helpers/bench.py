@@ -136,7 +136,7 @@ def bench_study(n_persons: int, fmt: str) -> Path:
     """Write a study YAML for a bench extract (csv or parquet) and return its path."""
     base = yaml.safe_load((paths.STUDIES_DIR / "demo.yaml").read_text(encoding="utf-8"))
     name = f"bench_{n_persons}_{fmt}"
-    base["study"].update(name=name, synthetic=False, title=f"bench {n_persons} {fmt}")
+    base["study"].update(name=name, synthetic=True, title=f"bench {n_persons} {fmt}")
     base.pop("synthetic", None)
     base["data"].update(raw_dir=str(BENCH_DIR / f"n{n_persons}"), first_year=FIRST_YEAR, last_year=LAST_YEAR)
     base["data"]["dream"].update(path=f"dream.{fmt}")

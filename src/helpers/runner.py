@@ -4,12 +4,17 @@
 
 1. loads and validates ``studies/<study>.yaml``;
 2. generates the synthetic data if the study is synthetic and its raw files are missing;
-3. executes ``notebooks/NN_*.ipynb`` in order into a staging folder, injecting the
-   study's parameters; stops at the first failing notebook, naming it and the cell;
-4. assembles ``report.html`` (and the manifest), applies the disclosure gate, then moves
+3. runs the input checks of ``make check`` (:mod:`helpers.ingest.check`) before the
+   ingest notebook (``01_ingest.ipynb``) and stops with their table when the study cannot
+   run; nothing is written then;
+4. executes ``notebooks/NN_*.ipynb`` in order into a staging folder, injecting the
+   study's parameters; stops at the first failing notebook, naming it and the cell; a
+   notebook whose inputs the study does not have is skipped (:func:`skipped_notebooks`:
+   the investment without costs) and listed in ``skipped_sections.json``;
+5. assembles ``report.html`` (and the manifest), applies the disclosure gate, then moves
    the staging folder onto ``reports/<study>/``, so a failed run leaves the previous
    report in place;
-5. prints the PDF when a headless Chromium is available.
+6. prints the PDF when a headless Chromium is available.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from helpers.core import paths
 from helpers.report.reporter import OUTPUT_ENV
 
 DEFAULT_KERNEL = "dream-eval"
+#: The notebook that reads the raw inputs; the input checks run before it.
+INGEST_NOTEBOOK = "01_ingest.ipynb"
 
 
 def _ipc_kernel_manager():
@@ -47,6 +54,45 @@ def _ipc_kernel_manager():
 
 class NotebookFailed(RuntimeError):
     """A notebook raised; the message names the notebook and the failing cell."""
+
+
+class InputCheckFailed(RuntimeError):
+    """The input checks found errors; the message is the table of ``make check``."""
+
+
+def skipped_notebooks(study: Study) -> dict[str, tuple[str, str]]:
+    """Notebooks the study's inputs cannot feed: ``{notebook file: (reason en, reason da)}``.
+
+    - ``05_investment.ipynb`` when there are no intervention costs: neither
+      ``investment.intervention_cost_total`` nor a costs form (``data.forms.costs``), as
+      ``investment.costs_source`` requires.
+    """
+    inv = study.investment
+    has_total = inv.intervention_cost_total is not None
+    has_form = study.data.forms.costs is not None
+    source = inv.costs_source
+    out: dict[str, tuple[str, str]] = {}
+    if (source == "auto" and not (has_total or has_form)) or (source == "total" and not has_total) or (
+            source == "form" and not has_form):
+        out["05_investment.ipynb"] = (
+            "the study has no intervention costs (investment.intervention_cost_total is not set and there is no "
+            "costs form, data.forms.costs), so the investment calculation was skipped",
+            "studiet har ingen omkostninger til indsatsen (investment.intervention_cost_total er ikke sat, og der er "
+            "intet omkostningsskema, data.forms.costs), så investeringsberegningen er sprunget over",
+        )
+    return out
+
+
+def input_check(study: Study, log=print) -> None:
+    """Run the checks of ``make check``; raise :class:`InputCheckFailed` with their table on errors."""
+    from helpers.ingest.check import check_study
+
+    log(f"[check] {study.name}: checking the extract and the forms")
+    report = check_study(study)
+    if not report.ok:
+        raise InputCheckFailed(report.text())
+    for p in report.problems:
+        log(f"[check] warning: {p.file}{', ' + p.column if p.column else ''}: {p.what}")
 
 
 @dataclass
@@ -123,6 +169,10 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
     t0 = time.time()
     study = load_study(study_name)
     ensure_data(study, log=log)
+    to_run = notebooks(notebook_dir)
+    if any(nb.name == INGEST_NOTEBOOK for nb in to_run):
+        input_check(study, log=log)
+    skipped = skipped_notebooks(study)
     final = paths.report_dir(study.name)
     staging = final.with_name(f".staging-{study.name}-{os.getpid()}")
     if staging.exists():
@@ -132,7 +182,15 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
     os.environ[OUTPUT_ENV] = str(staging)
     timings: dict[str, float] = {}
     try:
-        for nb_path in notebooks(notebook_dir):
+        if skipped:
+            from helpers.core.atomic import write_json
+
+            write_json(staging / "skipped_sections.json",
+                       [{"notebook": k, "reason_en": en, "reason_da": da} for k, (en, da) in skipped.items()])
+        for nb_path in to_run:
+            if nb_path.name in skipped:
+                log(f"[run] {nb_path.name} skipped: {skipped[nb_path.name][0]}")
+                continue
             out_path = staging / "notebooks" / nb_path.name
             log(f"[run] {nb_path.name}")
             t = time.time()
@@ -160,7 +218,11 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
             shutil.rmtree(failed)
         if staging.exists():
             staging.rename(failed)
-        log(f"[run] the previous report in {final} was left in place; this run's files are in {failed}")
+        if final.exists():
+            log(f"[run] the previous report in {final} was left in place; this run's files are in {failed}")
+        else:
+            log(f"[run] no report was written (there was no earlier one in {final}); this run's files are in "
+                f"{failed}")
         raise
     finally:
         if old_env is None:
@@ -202,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     except StudyConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except InputCheckFailed as err:
+        print(f"error: the input checks failed; nothing was run or written.\n\n{err}", file=sys.stderr)
+        return 1
     except NotebookFailed as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

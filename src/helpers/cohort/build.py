@@ -206,6 +206,10 @@ class Register:
     category_of: np.ndarray
     subcategory_of: np.ndarray
     activity_of: np.ndarray
+    #: age in years on ``age_reference_date`` (NaN unknown), from ``data.dream.age_column``; used
+    #: for persons without a birth date
+    age_ref: np.ndarray | None = None
+    age_reference_date: np.datetime64 | None = None
 
     @property
     def n(self) -> int:
@@ -269,9 +273,20 @@ def prepare_register(study, persons: pd.DataFrame, residence: pd.DataFrame, week
     p = persons.set_index("person_id").reindex(index)
     birth = pd.to_datetime(p["birth_date"], errors="coerce").to_numpy(dtype="datetime64[D]")
     sex = pd.to_numeric(p["sex"], errors="coerce").to_numpy(dtype=float)
+    ref_date = getattr(study.data.dream, "age_reference_date", None)
+    age_ref = None
+    if "age" in p.columns and ref_date is not None:
+        age_ref = pd.to_numeric(p["age"], errors="coerce").to_numpy(dtype=float)
     rows = index.get_indexer(residence["person_id"])
     years = pd.to_numeric(residence["year"], errors="coerce").to_numpy()
     ok = (rows >= 0) & ~np.isnan(years.astype(float))
+    ccfg = study.cohort
+    if (ccfg.municipality or ccfg.control_municipalities) and not ok.any():
+        raise CohortError(
+            "residence.parquet: no person has a municipality of residence, but cohort.municipality selects on it, so "
+            "every person would fail the criterion; map the residence column(s) in data.dream (municipality_prefix, "
+            "municipality_column or municipality_assumed) and re-run 01_ingest, or set cohort.municipality: []"
+        )
     if ok.any():
         y0, y1 = int(np.nanmin(years[ok])), int(np.nanmax(years[ok]))
     else:
@@ -285,7 +300,8 @@ def prepare_register(study, persons: pd.DataFrame, residence: pd.DataFrame, week
     cats, sub, act = _code_labels(codebook)
     return Register(weekly=weekly, monthly=monthly, monthly_row=np.asarray(mrow, dtype=np.int64), birth=birth,
                     sex=sex, residence=res, residence_first_year=y0, codebook=codebook, category_of=cats,
-                    subcategory_of=sub, activity_of=act, **lookups)
+                    subcategory_of=sub, activity_of=act, age_ref=age_ref,
+                    age_reference_date=None if age_ref is None else np.datetime64(ref_date, "D"), **lookups)
 
 
 def _require(frame: pd.DataFrame, cols: Sequence[str], name: str) -> None:
@@ -310,13 +326,26 @@ def monday_dates(weeks: np.ndarray) -> np.ndarray:
 
 
 def age_at(reg: Register, rows: np.ndarray, weeks: np.ndarray) -> np.ndarray:
-    """Age in completed years on the Monday of each index week (NaN without a birth date)."""
+    """Age in completed years on the Monday of each index week (NaN without a birth date or age).
+
+    From the birth date when there is one. Otherwise from the age ``A`` on the reference date
+    ``R`` (``data.dream.age_column`` / ``age_reference_date``): the person was born in the year
+    before ``R - A`` years, taken at its middle, so the age on date ``D`` is
+    ``floor(A + 0.5 + (D - R) / 365.25)`` (at most half a year off; ``A`` itself on ``R``).
+    """
     b = reg.birth[rows]
     nat = np.isnat(b)
     by, bm, bd = _ymd(np.where(nat, np.datetime64("2000-01-01"), b))
-    iy, im, idd = _ymd(monday_dates(weeks))
+    mondays = monday_dates(weeks)
+    iy, im, idd = _ymd(mondays)
     age = (iy - by - ((im < bm) | ((im == bm) & (idd < bd)))).astype(float)
     age[nat] = np.nan
+    if reg.age_ref is not None and nat.any():
+        given = reg.age_ref[rows]
+        days = (np.asarray(mondays, dtype="datetime64[D]") - reg.age_reference_date).astype(np.int64)
+        approx = np.floor(given + 0.5 + days / 365.25)
+        use = nat & ~np.isnan(given)
+        age[use] = approx[use]
     return age
 
 

@@ -81,6 +81,14 @@ class Study(Section):
             raise ValueError("data.last_year: must not be before data.first_year")
         if self.cohort.age_min > self.cohort.age_max:
             raise ValueError("cohort.age_min: must not exceed cohort.age_max")
+        dream = self.data.dream
+        has_residence = bool(dream.municipality_prefix or dream.municipality_column or dream.municipality_assumed)
+        if (self.cohort.municipality or self.cohort.control_municipalities) and not has_residence:
+            raise ValueError(
+                "cohort.municipality: the study selects by municipality, but the extract has no municipality data "
+                "(data.dream.municipality_prefix, municipality_column and municipality_assumed are all null); name "
+                "the residence column(s), state municipality_assumed, or set cohort.municipality: []"
+            )
         return self
 
     # ------------------------------------------------------------------ paths
@@ -111,22 +119,41 @@ class Study(Section):
         return paths.report_dir(self.name)
 
     def dream_files(self) -> list[Path]:
-        """Absolute paths of the DREAM extract file(s); ``{year}`` patterns expanded."""
+        """Absolute paths of the DREAM extract file(s); ``{year}`` patterns expanded to the files that exist."""
         entries = self.data.dream.path if isinstance(self.data.dream.path, list) else [self.data.dream.path]
         files: list[Path] = []
         for entry in entries:
             if "{year}" in entry:
-                files += [
-                    self.raw_dir / entry.format(year=y) for y in range(self.data.first_year, self.data.last_year + 1)
-                ]
+                # the years that have a file (an extract may cover part of the window; gaps are an ingest error);
+                # every year's name when none exists, so that the missing file is named
+                every = [self.raw_dir / entry.format(year=y) for y in range(self.data.first_year, self.data.last_year + 1)]
+                files += [f for f in every if f.exists()] or every
             else:
                 files.append(self.raw_dir / entry)
         return files
 
     def form_file(self, form: str) -> Path | None:
-        """Absolute path of a project form (``screening``, ``questionnaires``, ``events``, ``costs``)."""
+        """Absolute path of a project form (``screening``, ``questionnaires``, ``events``, ``costs``).
+
+        With ``data.forms.inclusion_list`` the screening form is built from that list, so
+        ``form_file("screening")`` is the inclusion list.
+        """
+        if form == "screening" and self.data.forms.inclusion_list is not None:
+            return self.raw_dir / self.data.forms.inclusion_list.path
         name = getattr(self.data.forms, form)
         return None if name is None else self.raw_dir / name
+
+    def event_outcomes_without_form(self) -> list[str]:
+        """Outcome definitions that count project-form events although the study has no events form."""
+        if self.data.forms.events is not None:
+            return []
+        return sorted(name for name, d in self.outcomes.definitions.items() if d.events)
+
+    def form_key(self, form: str) -> str:
+        """The YAML key that names a form's file (for messages)."""
+        if form == "screening" and self.data.forms.inclusion_list is not None:
+            return "data.forms.inclusion_list.path"
+        return f"data.forms.{form}"
 
     def input_files(self) -> list[Path]:
         """Every raw input file the study names."""
@@ -146,7 +173,7 @@ class Study(Section):
             f = self.form_file(form)
             if f is not None and not f.exists():
                 raise StudyConfigError(
-                    f"{_rel(where)}: data.forms.{form}: file {_rel(f)} does not exist; "
+                    f"{_rel(where)}: {self.form_key(form)}: file {_rel(f)} does not exist; "
                     f"set it to null if the study has no {form} form"
                 )
 

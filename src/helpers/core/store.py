@@ -160,6 +160,9 @@ class MonthlyEmployment:
         rows = np.asarray(rows, dtype=np.int64)
         months = calendar.months_of_dream_weeks(dream_weeks) - self.first_month
         inside = (months >= 0) & (months < self.degree.shape[1])
+        if self.degree.shape[1] == 0:  # an extract without monthly columns: nobody is employed in any month
+            return np.zeros(np.broadcast_shapes(np.shape(months), rows[:, None].shape if dream_weeks.ndim == 2
+                                                else rows.shape), dtype=bool)
         vals = self.degree[rows[:, None] if dream_weeks.ndim == 2 else rows, np.clip(months, 0, self.degree.shape[1] - 1)]
         return inside & np.nan_to_num(vals, nan=0.0).astype(bool)
 

@@ -239,7 +239,7 @@ def ingest(study, force: bool = False, progress: Callable[[str], None] | None = 
 
         study = load_study(study)
     study.check_inputs()
-    key = resolve_key(study.data.pseudonymisation)
+    key = resolve_key(study.data.pseudonymisation, synthetic=study.study.synthetic)
     data = study.data
     raw_dir = study.raw_dir
     target = study.processed_dir
@@ -292,8 +292,13 @@ def _ingest_staged(study, key, scans, inputs, parameters, dream_files, form_file
         except RetryAsText:
             stage.reset()
             ext = reader(study, key.key, stage, scans, codes_as_text=True, progress=progress)
+        if ext.n_persons == 0:
+            raise IngestError(f"{rel(dream_files[0])}: the extract has a header but no data rows; get the full "
+                              "delivery (nothing was written)")
+        start, stop = forms_mod.held_window(ext.first_week, ext.n_weeks)
         for form in parsed:
             forms_mod.check_members(form, ext.hashes_sorted)
+            forms_mod.check_window(form, start, stop)
         forms_mod.raise_if_errors(parsed)
         unknown = ext.checks.unknown_frame()
         if data.unknown_codes == "error" and len(unknown):

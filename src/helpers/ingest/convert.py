@@ -16,6 +16,9 @@ Rules
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -68,8 +71,16 @@ def _trimmed(arr: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(arr.fill_null(""))
 
 
-def codes(values, where: Where, first_row: int) -> np.ndarray:
-    """Weekly codes as ``int16`` (0 = empty week)."""
+def _blank_to_empty(s: pa.Array, blanks) -> pa.Array:
+    """Trimmed text with every configured blank marker replaced by ``""``."""
+    extra = [b.strip() for b in (blanks or ()) if b.strip() not in ("", ".")]
+    if extra:
+        s = pc.if_else(pc.is_in(s, value_set=pa.array(extra, pa.string())), "", s)
+    return s
+
+
+def codes(values, where: Where, first_row: int, blanks=None) -> np.ndarray:
+    """Weekly codes as ``int16`` (0 = empty week); ``blanks``: extra text markers of an empty week."""
     arr = as_array(values)
     t = arr.type
     if pa.types.is_null(t):
@@ -85,7 +96,7 @@ def codes(values, where: Where, first_row: int) -> np.ndarray:
             raise _fail(where, first_row, i, f"code {show(f[i])} is not a DREAM code; {ADVICE_CODE}")
         out = f.astype(np.int64)
     elif _is_text(t):
-        s = _trimmed(arr)
+        s = _blank_to_empty(_trimmed(arr), blanks)
         ok = pc.match_substring_regex(s, _CODE_TEXT).to_numpy(zero_copy_only=False)
         if not ok.all():
             i = _first(~ok)
@@ -100,6 +111,90 @@ def codes(values, where: Where, first_row: int) -> np.ndarray:
         i = _first(bad)
         raise _fail(where, first_row, i, f"code {show(out[i])} is outside 1-999; {ADVICE_CODE}")
     return out.astype(np.int16)
+
+
+def sex(values, where: Where, first_row: int, mapping: dict[str, str], blanks=None) -> np.ndarray:
+    """Sex as ``int8`` (1 male, 2 female, 0 missing) through ``data.dream.sex_codes``.
+
+    Values are compared as text ignoring case and surrounding blanks; a whole number stored
+    as a float (``1.0``) reads as ``1``. Blank and ``.`` are missing.
+    """
+    arr = as_array(values)
+    if pa.types.is_null(arr.type):
+        return np.zeros(len(arr), dtype=np.int8)
+    if pa.types.is_floating(arr.type):
+        f = arr.to_numpy(zero_copy_only=False).astype(np.float64)
+        text = np.array(["" if np.isnan(v) else (str(int(v)) if v == np.floor(v) else str(v)) for v in f], dtype=object)
+    elif _is_text(arr.type):
+        text = _blank_to_empty(_trimmed(arr), blanks).to_numpy(zero_copy_only=False).astype(object)
+    else:
+        text = np.array(["" if v is None else str(v) for v in arr.to_pylist()], dtype=object)
+    folded = {str(k).strip().casefold(): (1 if v == "male" else 2) for k, v in mapping.items()}
+    out = np.zeros(len(text), dtype=np.int8)
+    uniq, inv = np.unique(np.array([str(v).strip().casefold() for v in text], dtype=object), return_inverse=True)
+    codes_u = np.zeros(len(uniq), dtype=np.int8)
+    for j, u in enumerate(uniq):
+        if u in ("", "."):
+            continue
+        if u not in folded:
+            i = int(np.flatnonzero(inv == j)[0])
+            accepted = ", ".join(f"{k!r} ({v})" for k, v in mapping.items())
+            raise _fail(where, first_row, i, f"sex {show(text[i])} is not one of the configured values {accepted}; "
+                        "correct the value or map it in data.dream.sex_codes (e.g. {M: male, K: female})")
+        codes_u[j] = folded[u]
+    out[:] = codes_u[inv]
+    return out
+
+
+def ages(values, where: Where, first_row: int) -> np.ndarray:
+    """Age in whole years as ``float64`` (NaN = missing); 0-130."""
+    f = numbers(values, where, first_row, "age")
+    bad = ~np.isnan(f) & ((f != np.floor(f)) | (f < 0) | (f > 130))
+    if bad.any():
+        i = _first(bad)
+        raise _fail(where, first_row, i, f"age {show(f[i])} is not a whole number of years in 0-130; correct it")
+    return f
+
+
+#: Characters of an ID that is not an ID (a formula, a shifted row, a control character).
+_ID_OK = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_\-]*$")
+
+
+@dataclass
+class IdShapes:
+    """Counts person IDs that do not look like IDs, e.g. ``=cmd|...`` (never keeps the IDs).
+
+    A person ID is expected to be letters, digits, ``-`` and ``_`` and to start with a letter
+    or digit; anything else (a spreadsheet formula, text shifted into the column, control
+    characters) is counted, with the first data row, for a warning.
+    """
+
+    count: int = 0
+    first: str | None = None
+    formula: int = 0
+    _lengths: dict = field(default_factory=dict)
+
+    def add(self, ids: list[str], where: Where, first_row: int) -> None:
+        """Check one chunk of normalised IDs."""
+        for i, v in enumerate(ids):
+            if not _ID_OK.match(v):
+                self.count += 1
+                if v[:1] in FORMULA_PREFIXES:
+                    self.formula += 1
+                if self.first is None:
+                    self.first = where.row(first_row + i + 1)
+
+    def warnings(self) -> list[dict]:
+        """Warning records (aggregates and a row number only)."""
+        if not self.count:
+            return []
+        return [{"kind": "id_shape", "count": self.count,
+                 "text": f"person IDs with characters other than letters, digits, - and _ (first at {self.first}; "
+                         f"{self.formula} start like a spreadsheet formula); check the ID column"}]
+
+
+#: First characters that make a spreadsheet read a cell as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def numbers(values, where: Where, first_row: int, what: str) -> np.ndarray:

@@ -28,8 +28,9 @@ from helpers.ingest import convert
 from helpers.ingest.columns import (
     ColumnPlan,
     describe_weeks,
-    missing_weeks,
+    held_weeks,
     plan_columns,
+    residence_problem,
 )
 from helpers.ingest.errors import IngestError, Where, rel
 from helpers.ingest.pseudonym import digests, to_hex
@@ -107,7 +108,8 @@ class _Writer:
         cols = [pa.array(hexes, pa.string()), pa.array(sex, pa.int8()),
                 pa.array(birth, pa.date32(), from_pandas=True)]
         if self.with_age:
-            cols.append(pa.array(age, pa.int16()))
+            age = np.asarray(age, dtype=np.float64)
+            cols.append(pa.array(np.nan_to_num(age, nan=0).astype(np.int16), pa.int16(), mask=np.isnan(age)))
         self.stage.append("persons", pa.Table.from_arrays(cols, schema=self.persons_schema))
 
     def weekly(self, hexes, codes: np.ndarray) -> None:
@@ -146,25 +148,65 @@ def _degree(grad: np.ndarray, branche: np.ndarray) -> np.ndarray:
 class _Background:
     sex: np.ndarray
     birth: np.ndarray
-    age: np.ndarray | None
+    age: np.ndarray | None  # float, NaN = missing
+    municipality: np.ndarray | None = None  # one residence column (0 = missing)
 
 
 def _background(table: pa.Table, plan: ColumnPlan, path: Path, first_row: int, data, n: int,
                 window_end) -> _Background:
+    dream = data.dream
     if plan.sex:
-        sex = convert.integers(table[plan.sex], Where(path, plan.sex), first_row, "sex", 1, 2).astype(np.int8)
+        sex = convert.sex(table[plan.sex], Where(path, plan.sex), first_row, dream.sex_codes, dream.blank_values)
     else:
         sex = np.zeros(n, dtype=np.int8)
     birth = (convert.dates(table[plan.birth], Where(path, plan.birth), first_row, "birth date",
-                           numeric=data.dream.numeric_dates) if plan.birth
+                           numeric=dream.numeric_dates) if plan.birth
              else np.full(n, np.datetime64("NaT"), dtype="datetime64[D]"))
     late = np.flatnonzero(~np.isnat(birth) & (birth > np.datetime64(window_end)))
     if len(late):
         raise IngestError(f"{Where(path, plan.birth).row(first_row + int(late[0]) + 1)}: the birth date is after the "
                           f"extract's window (ends {window_end}); correct it")
-    age = (convert.integers(table[plan.age], Where(path, plan.age), first_row, "age", 0, 130).astype(np.int16)
-           if plan.age else None)
-    return _Background(sex, birth, age)
+    age = (convert.ages(table[plan.age], Where(path, plan.age), first_row) if plan.age else None)
+    municipality = (convert.integers(table[plan.municipality], Where(path, plan.municipality), first_row,
+                                     "municipality", 1, 32767) if plan.municipality else None)
+    return _Background(sex, birth, age, municipality)
+
+
+def _no_birth_or_age(bg: _Background) -> int:
+    """Persons with neither a birth date nor an age."""
+    missing = np.isnat(bg.birth)
+    if bg.age is not None:
+        missing &= np.isnan(bg.age)
+    return int(missing.sum())
+
+
+def _window_warnings(study, first_week: int, n_weeks: int) -> list[dict]:
+    """A warning when the extract covers only part of ``data.first_year..last_year``."""
+    data = study.data
+    window = calendar.dream_week_range(data.first_year, data.last_year)
+    if first_week == int(window[0]) and n_weeks == len(window):
+        return []
+    y0, w0 = calendar.iso_from_dream_week(first_week)
+    y1, w1 = calendar.iso_from_dream_week(first_week + n_weeks - 1)
+    return [{"kind": "partial_window", "count": len(window) - n_weeks,
+             "text": f"weeks of data.first_year..last_year ({data.first_year}-{data.last_year}) that the extract does "
+                     f"not hold; it covers {y0}-W{w0:02d} to {y1}-W{w1:02d}, and the analysis window follows the "
+                     "data"}]
+
+
+def _residence_warnings(data, years: list[int], assumed: bool) -> list[dict]:
+    dream = data.dream
+    if dream.municipality_assumed is not None:
+        return [{"kind": "municipality_assumed", "count": len(years),
+                 "text": f"years in which every person is assumed to live in municipality "
+                         f"{dream.municipality_assumed} (data.dream.municipality_assumed: the extract has no "
+                         "residence column)"}]
+    if assumed:
+        return [{"kind": "municipality_one_column", "count": len(years),
+                 "text": f"years in which the residence column {dream.municipality_column} is taken as the "
+                         "municipality (one column for every year: a person who moved is counted where the column "
+                         "says)"}]
+    return []
 
 
 def _missing_sex(sex: np.ndarray, path: Path, column: str | None, first_row: int) -> None:
@@ -189,40 +231,57 @@ def _monthly_arrays(table: pa.Table, plan: ColumnPlan, path: Path, first_row: in
 
 
 # ------------------------------------------------------------------------------ wide
+def needs_municipality(study) -> bool:
+    """True when the cohort selects or matches on the municipality of residence."""
+    c, m = study.cohort, study.matching
+    used = set(m.covariates) | set(m.exact) | set(getattr(m, "strata", None) or [])
+    return bool(c.municipality or c.control_municipalities or "municipality" in used)
+
+
+def residence_years(first_week: int, n_weeks: int) -> list[int]:
+    """Calendar years of the weeks held (the year of each week's Thursday)."""
+    months = calendar.months_of_dream_weeks(np.arange(first_week, first_week + n_weeks))
+    return sorted({int(m) // 12 for m in (months[0], months[-1])} | set(range(int(months[0]) // 12,
+                                                                             int(months[-1]) // 12 + 1)))
+
+
 def read_wide(study, key: bytes, stage: StagedStore, scans: dict[Path, FileScan], *,
               codes_as_text: bool = False, progress: Progress = None) -> ExtractResult:
     """Stream a wide extract (one or more files of whole persons) into the staging store."""
     data = study.data
     dream = data.dream
     files = study.dream_files()
-    weeks = calendar.dream_week_range(data.first_year, data.last_year)
-    first_week, n_weeks = int(weeks[0]), len(weeks)
-    window_end = calendar.monday_of_dream_week(int(weeks[-1])) + dt.timedelta(days=6)
     sources: list[Source] = []
     plans: list[ColumnPlan] = []
     for f in files:
         src = open_source(f, detect_format(f, dream.format), encoding=dream.encoding, delimiter=dream.delimiter,
                           scan=scans.get(f))
         plan = plan_columns(src.columns, f, data)
-        missing = missing_weeks(set(plan.weekly), data)
-        if missing:
-            raise IngestError(
-                f"{rel(f)}: {len(missing)} weekly column(s) of the window {data.first_year}-W01..{data.last_year}-"
-                f"W{calendar.iso_weeks_in_year(data.last_year):02d} are missing: {describe_weeks(missing)}. Get the "
-                "full extract, or narrow data.first_year/last_year to the weeks it holds"
-            )
         sources.append(src)
         plans.append(plan)
+    first_week, n_weeks = held_weeks(set(plans[0].weekly), files[0], data)
+    for f, plan in zip(files[1:], plans[1:], strict=True):
+        if set(plan.weekly) != set(plans[0].weekly):
+            raise IngestError(f"{rel(f)}: holds other weeks than {rel(files[0])}; every file of a wide extract "
+                              "must hold the same weekly columns")
+    weeks = np.arange(first_week, first_week + n_weeks, dtype=np.int32)
+    window_end = calendar.monday_of_dream_week(int(weeks[-1])) + dt.timedelta(days=6)
+    problem = residence_problem(plans, data, needs_municipality(study))
+    if problem:
+        raise IngestError(problem)
     months = _months_of(plans)
     if any(p.months != set(months) for p in plans):
         raise IngestError(f"{rel(files[0])}: the extract files hold different monthly columns; "
                           "every file must cover the same months")
-    years = sorted(set().union(*(p.residence for p in plans)))
+    one_column = dream.municipality_column is not None or dream.municipality_assumed is not None
+    years = (residence_years(first_week, n_weeks) if one_column
+             else sorted(set().union(*(p.residence for p in plans))))
     with_age = any(p.age for p in plans)
     writer = _Writer(stage, first_week, n_weeks, months, years, with_age)
     checks = WeeklyChecks(weeks, CodeBook.default(data.category_overrides), dream.codes_after_death)
     dups = DuplicateTracker()
     grad_scale = GradScale(dream.grad_scale)
+    shapes = convert.IdShapes()
     rows: dict[Path, int] = {}
     n_birth_missing = 0
     for fi, (src, plan) in enumerate(zip(sources, plans, strict=True)):
@@ -231,22 +290,28 @@ def read_wide(study, key: bytes, stage: StagedStore, scans: dict[Path, FileScan]
         week_names = [plan.weekly[int(w)] for w in weeks]
         done = 0
         for first_row, table in iter_chunks(src, plan.read_columns(), dream.chunk_rows, csv_types=csv_types,
-                                            as_text=codes_as_text):
+                                            as_text=codes_as_text, blanks=dream.blank_values):
             n = table.num_rows
             raw_ids = convert.ids(table[plan.id], Where(path, plan.id), first_row, dream.id_width)
+            shapes.add(raw_ids, Where(path, plan.id), first_row)
             bg = _background(table, plan, path, first_row, data, n, window_end)
             _missing_sex(bg.sex, path, plan.sex, first_row)
-            n_birth_missing += int(np.isnat(bg.birth).sum())
+            n_birth_missing += _no_birth_or_age(bg)
             codes = np.empty((n, n_weeks), dtype=np.int16, order="F")
             for j, col in enumerate(week_names):
-                codes[:, j] = convert.codes(table[col], Where(path, col), first_row)
+                codes[:, j] = convert.codes(table[col], Where(path, col), first_row, dream.blank_values)
             grad, branche = _monthly_arrays(table, plan, path, first_row, months, n)
             residence = np.zeros((n, len(years)), dtype=np.int64)
-            for j, y in enumerate(years):
-                if y in plan.residence:
-                    col = plan.residence[y]
-                    residence[:, j] = convert.integers(table[col], Where(path, col), first_row, "municipality",
-                                                       1, 32767)
+            if dream.municipality_assumed is not None:
+                residence[:] = dream.municipality_assumed
+            elif bg.municipality is not None:
+                residence[:] = bg.municipality[:, None]
+            else:
+                for j, y in enumerate(years):
+                    if y in plan.residence:
+                        col = plan.residence[y]
+                        residence[:, j] = convert.integers(table[col], Where(path, col), first_row, "municipality",
+                                                           1, 32767)
             del table
             hashes = digests(raw_ids, key)
             del raw_ids
@@ -265,10 +330,11 @@ def read_wide(study, key: bytes, stage: StagedStore, scans: dict[Path, FileScan]
                 progress(f"{path.name}: {done:,} rows")
         rows[path] = done
     dups.check([rel(s.path) for s in sources])
-    warnings = []
+    warnings = _window_warnings(study, first_week, n_weeks) + _residence_warnings(data, years, one_column)
+    warnings += shapes.warnings()
     if n_birth_missing:
         warnings.append({"kind": "birth_date_missing", "count": n_birth_missing,
-                         "text": "persons without a birth date (age cannot be computed for them)"})
+                         "text": "persons without a birth date or age (age cannot be computed for them)"})
     return ExtractResult(
         n_persons=int(sum(rows.values())), first_week=first_week, n_weeks=n_weeks, months=months,
         residence_years=years, rows=rows, checks=checks, hashes_sorted=np.sort(dups.all_hashes()),
@@ -298,11 +364,19 @@ def year_files(study) -> list[tuple[Path, int]]:
     dupes = sorted({y for y in years if years.count(y) > 1})
     if dupes:
         raise IngestError(f"data.dream.path: more than one per-year file for {dupes}")
-    absent = [y for y in range(data.first_year, data.last_year + 1) if y not in years]
+    if any("{year}" in e for e in entries):
+        # a {year} pattern: the years that have a file (the extract may cover part of the window)
+        out = [(f, y) for f, y in out if f.exists()]
+    inside = sorted(y for _, y in out if data.first_year <= y <= data.last_year)
+    if not inside:
+        raise IngestError(f"data.dream.path: no per-year file for a year of data.first_year..last_year "
+                          f"({data.first_year}-{data.last_year}); check the file names and the window")
+    absent = [y for y in range(inside[0], inside[-1] + 1) if y not in inside]
     if absent:
-        raise IngestError(f"data.dream.path: no per-year file for {absent[:5]}; every year from data.first_year "
-                          "to data.last_year needs one")
-    return [(f, y) for f, y in out if data.first_year <= y <= data.last_year]
+        raise IngestError(f"data.dream.path: no per-year file for {absent[:5]}, inside the years the extract holds "
+                          f"({inside[0]}-{inside[-1]}); the years must be contiguous: add the files or narrow "
+                          "data.first_year/last_year")
+    return sorted(((f, y) for f, y in out if data.first_year <= y <= data.last_year), key=lambda t: t[1])
 
 
 def read_per_year(study, key: bytes, stage: StagedStore, scans: dict[Path, FileScan], *,
@@ -310,11 +384,12 @@ def read_per_year(study, key: bytes, stage: StagedStore, scans: dict[Path, FileS
     """Read per-year files (``y_WW`` columns, one file per ISO year) into the staging store."""
     data = study.data
     dream = data.dream
-    weeks = calendar.dream_week_range(data.first_year, data.last_year)
+    files_years = year_files(study)
+    weeks = calendar.dream_week_range(files_years[0][1], files_years[-1][1])
     first_week, n_weeks = int(weeks[0]), len(weeks)
     window_end = calendar.monday_of_dream_week(int(weeks[-1])) + dt.timedelta(days=6)
     items = []
-    for f, year in year_files(study):
+    for f, year in files_years:
         src = open_source(f, detect_format(f, dream.format), encoding=dream.encoding, delimiter=dream.delimiter,
                           scan=scans.get(f))
         plan = plan_columns(src.columns, f, data, file_year=year)
@@ -335,12 +410,17 @@ def read_per_year(study, key: bytes, stage: StagedStore, scans: dict[Path, FileS
         plan.weekly = {}  # weekly codes come from the year files only
         items.insert(0, (src, plan, None))
     months = _months_of([p for _, p, _ in items])
-    years = sorted(set().union(*(p.residence for _, p, _ in items)))
+    problem = residence_problem([p for _, p, _ in items], data, needs_municipality(study))
+    if problem:
+        raise IngestError(problem)
+    one_column = dream.municipality_column is not None or dream.municipality_assumed is not None
+    years = (residence_years(first_week, n_weeks) if one_column
+             else sorted(set().union(*(p.residence for _, p, _ in items))))
     with_age = any(p.age for _, p, _ in items)
     names = [rel(s.path) for s, _, _ in items]
     # each residence year from the file of that year if it has the column, else from the first that has it
     residence_file = {}
-    for y in years:
+    for y in ([] if one_column else years):
         own = [i for i, (_, p, fy) in enumerate(items) if fy == y and y in p.residence]
         residence_file[y] = own[0] if own else next(i for i, (_, p, _) in enumerate(items) if y in p.residence)
 
@@ -350,10 +430,13 @@ def read_per_year(study, key: bytes, stage: StagedStore, scans: dict[Path, FileS
     first_row_parts: list[np.ndarray] = []
     known = np.array([], dtype=np.uint64)
     rows: dict[Path, int] = {}
+    shapes = convert.IdShapes()
     for fi, (src, plan, _year) in enumerate(items):
         dups = DuplicateTracker()
         for first_row, table in iter_chunks(src, [plan.id], dream.chunk_rows):
-            hashes = digests(convert.ids(table[plan.id], Where(src.path, plan.id), first_row, dream.id_width), key)
+            raw = convert.ids(table[plan.id], Where(src.path, plan.id), first_row, dream.id_width)
+            shapes.add(raw, Where(src.path, plan.id), first_row)
+            hashes = digests(raw, key)
             dups.add(hashes, fi, first_row)
         dups.check(names)
         h = dups.all_hashes()
@@ -384,7 +467,8 @@ def read_per_year(study, key: bytes, stage: StagedStore, scans: dict[Path, FileS
         degree_mm[a:a + dream.chunk_rows] = np.nan
     sex = np.zeros(n, dtype=np.int8)
     birth = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    age = np.zeros(n, dtype=np.int16) if with_age else None
+    age = np.full(n, np.nan) if with_age else None
+    municipality = np.zeros(n, dtype=np.int64) if dream.municipality_column else None
     grad_scale = GradScale(dream.grad_scale)
     writer = _Writer(stage, first_week, n_weeks, months, years, with_age)
     absent = []
@@ -396,30 +480,33 @@ def read_per_year(study, key: bytes, stage: StagedStore, scans: dict[Path, FileS
         file_months = sorted(plan.months)
         month_pos = [months.index(m) for m in file_months]
         for first, table in iter_chunks(src, plan.read_columns(), dream.chunk_rows, csv_types=_csv_types(plan),
-                                        as_text=codes_as_text):
+                                        as_text=codes_as_text, blanks=dream.blank_values):
             k = table.num_rows
             g = lookup(digests(convert.ids(table[plan.id], Where(path, plan.id), first, dream.id_width), key))
             if cols:
                 block = np.empty((k, len(cols)), dtype=np.int16)
                 for j, col in enumerate(week_names):
-                    block[:, j] = convert.codes(table[col], Where(path, col), first)
+                    block[:, j] = convert.codes(table[col], Where(path, col), first, dream.blank_values)
                 codes_mm[g, c0:c0 + len(cols)] = block
-            if plan.sex or plan.birth or plan.age:
+            if plan.sex or plan.birth or plan.age or plan.municipality:
                 bg = _background(table, plan, path, first, data, k, window_end)
                 take = sex[g] == 0
                 sex[g[take]] = bg.sex[take]
                 take = np.isnat(birth[g])
                 birth[g[take]] = bg.birth[take]
                 if age is not None and bg.age is not None:
-                    take = age[g] == 0
+                    take = np.isnan(age[g])
                     age[g[take]] = bg.age[take]
+                if municipality is not None and bg.municipality is not None:
+                    take = municipality[g] == 0
+                    municipality[g[take]] = bg.municipality[take]
             if file_months:
                 grad, branche = _monthly_arrays(table, plan, path, first, file_months, k)
                 grad = grad_scale.normalise(
                     grad, lambda r, c, _p=path, _pl=plan, _f=first, _m=file_months:
                     Where(_p, _pl.grad.get(_m[c])).row(_f + r + 1))
                 degree_mm[g[:, None], np.asarray(month_pos)[None, :]] = _degree(grad, branche)
-            file_years = [y for y in years if residence_file[y] == fi]
+            file_years = [y for y in years if residence_file.get(y) == fi]
             if file_years:
                 res = np.zeros((k, len(file_years)), dtype=np.int64)
                 for j, y in enumerate(file_years):
@@ -457,15 +544,21 @@ def read_per_year(study, key: bytes, stage: StagedStore, scans: dict[Path, FileS
         writer.persons(hexes_all, sex[a:b], birth[a:b], None if age is None else age[a:b])
         writer.weekly(hexes_all, codes)
         writer.monthly(hexes_all, np.asarray(degree_mm[a:b]))
+        if one_column:
+            res = np.zeros((b - a, len(years)), dtype=np.int64)
+            res[:] = (dream.municipality_assumed if dream.municipality_assumed is not None
+                      else municipality[a:b, None])
+            writer.residence(hexes_all, res)
     del codes_mm, degree_mm
-    warnings = []
+    warnings = _window_warnings(study, first_week, n_weeks) + _residence_warnings(data, years, one_column)
+    warnings += shapes.warnings()
     for year, k in absent:
         warnings.append({"kind": "absent_from_year", "count": k,
                          "text": f"persons absent from the {year} file (their weeks of {year} are empty)"})
-    n_birth_missing = int(np.isnat(birth).sum())
+    n_birth_missing = _no_birth_or_age(_Background(sex, birth, age))
     if n_birth_missing:
         warnings.append({"kind": "birth_date_missing", "count": n_birth_missing,
-                         "text": "persons without a birth date (age cannot be computed for them)"})
+                         "text": "persons without a birth date or age (age cannot be computed for them)"})
     return ExtractResult(
         n_persons=n, first_week=first_week, n_weeks=n_weeks, months=months, residence_years=years, rows=rows,
         checks=checks, hashes_sorted=sorted_hash, grad_scale=grad_scale.scale, warnings=warnings,

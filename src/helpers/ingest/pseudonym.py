@@ -19,7 +19,9 @@ Where the key comes from (first that applies):
    ``DREAM_PSEUDO_KEY``);
 2. the file named by ``data.pseudonymisation.key_file`` (outside the repository);
 3. the fixed :data:`DEMO_KEY`, only when ``data.pseudonymisation.allow_demo_key`` is true
-   (synthetic data; the manifest then says ``demo_key: true``).
+   **and** the study is synthetic (``study.synthetic: true``; the manifest then says
+   ``demo_key: true``). A real study that keeps ``allow_demo_key: true`` (copied from the
+   demo) is refused: the demo key is public, so its hashes are no pseudonymisation.
 
 Otherwise :class:`PseudonymKeyError` explains how to set one. A key is at least 16
 characters; keys longer than 64 bytes (BLAKE2b's limit) are first reduced with unkeyed
@@ -101,7 +103,7 @@ def _normalise_key(raw: bytes, where: str) -> bytes:
     return raw
 
 
-def resolve_key(pseudonymisation, *, root: Path | None = None) -> PseudonymKey:
+def resolve_key(pseudonymisation, *, root: Path | None = None, synthetic: bool = True) -> PseudonymKey:
     """Return the key configured by a study's ``data.pseudonymisation`` section.
 
     Parameters
@@ -111,6 +113,8 @@ def resolve_key(pseudonymisation, *, root: Path | None = None) -> PseudonymKey:
     root : Path, optional
         Repository root (default :data:`helpers.core.paths.PROJECT_ROOT`); a key file inside it
         is refused, because it could end up in version control.
+    synthetic : bool
+        ``study.synthetic``; the demo key is refused when false.
 
     Raises
     ------
@@ -139,6 +143,14 @@ def resolve_key(pseudonymisation, *, root: Path | None = None) -> PseudonymKey:
                 f"python -c \"import secrets; print(secrets.token_hex(32))\" > {path}"
             )
         return PseudonymKey(_normalise_key(path.read_bytes(), f"key file {path}"), "file")
+    if pseudonymisation.allow_demo_key and not synthetic:
+        raise PseudonymKeyError(
+            "data.pseudonymisation.allow_demo_key is true, but the study is not synthetic (study.synthetic: false): "
+            "the demo key is public, so it would not pseudonymise real IDs. Remove allow_demo_key and set the "
+            f"environment variable {env_name} to a secret of at least {MIN_KEY_CHARS} random characters (e.g. "
+            f"export {env_name}=$(python -c \"import secrets; print(secrets.token_hex(32))\")), or name a key file "
+            "outside the repository in data.pseudonymisation.key_file"
+        )
     if pseudonymisation.allow_demo_key:
         return PseudonymKey(DEMO_KEY, "demo")
     raise PseudonymKeyError(

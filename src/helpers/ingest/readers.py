@@ -95,6 +95,51 @@ def scan_file(path: Path, text: bool = False) -> FileScan:
     return FileScan(path, sha.hexdigest(), size, is_ascii, utf8, c1)
 
 
+_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook is one)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls (OLE) workbook"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"PAR1", "a Parquet file"),
+    (b"%PDF", "a PDF document"),
+)
+_SAS_MAGIC = bytes.fromhex("000000000000000000000000c2ea8160b31411cfbd92080009c7318c181f1011")
+
+
+def sniff_text(path: Path, what: str = "data.dream.format") -> None:
+    """Refuse a file that is not delimited text, naming what it is and what to do.
+
+    Looks at the first 64 KiB: a UTF-16/UTF-32 byte-order mark, the signature of a ZIP
+    (``.xlsx``), OLE (``.xls``), gzip, Parquet, PDF or SAS file, or NUL bytes (binary data).
+    An empty file is refused too.
+
+    Raises
+    ------
+    IngestError
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    where = rel(path)
+    if not head:
+        raise IngestError(f"{where}: the file is empty (0 bytes); expected a header line and data rows. Replace it "
+                          "with the full delivery")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) > 3 and head[1:2] == b"\x00" and
+                                                          head[3:4] == b"\x00" and head[:1] != b"\x00"):
+        raise IngestError(f"{where}: the file is UTF-16 text, which the reader does not take; save it as UTF-8 (in "
+                          "Excel: 'CSV UTF-8'), latin-1 or cp1252, or set the format to the file's real type")
+    if head.startswith((b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")):
+        raise IngestError(f"{where}: the file is UTF-32 text; save it as UTF-8, latin-1 or cp1252")
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            raise IngestError(f"{where}: the file is {kind}, not delimited text, although it is read as CSV; "
+                              f"save it as CSV, or give it its real suffix / set {what}")
+    if head.startswith(_SAS_MAGIC[:12]) and _SAS_MAGIC[12:] in head[:64]:
+        raise IngestError(f"{where}: the file is a SAS dataset, not CSV text; name it .sas7bdat or set {what}: "
+                          "sas7bdat")
+    if b"\x00" in head:
+        raise IngestError(f"{where}: the file holds binary data (NUL bytes), not delimited text; check that it is "
+                          f"the right file and its type (set {what} to its format)")
+
+
 def detect_format(path: Path, configured: str) -> str:
     """The reader for ``path``: the configured format, or from the suffix when ``auto``."""
     if configured != "auto":
@@ -143,6 +188,7 @@ def open_source(path: Path, fmt: str, *, encoding: str = "auto", delimiter: str 
     """Read the header (and row count where the format stores it) of a raw file."""
     path = Path(path)
     if fmt == "csv":
+        sniff_text(path)
         enc = encoding if encoding != "auto" else (scan or scan_file(path, text=True)).encoding
         with open(path, "rb") as fh:
             sample = fh.read(1 << 20)
@@ -187,8 +233,8 @@ _EXPECTED = re.compile(r"Expected (\d+) columns, got (\d+)")
 
 
 def iter_chunks(source: Source, columns: list[str], chunk_rows: int, *,
-                csv_types: dict[str, pa.DataType] | None = None, as_text: bool = False
-                ) -> Iterator[tuple[int, pa.Table]]:
+                csv_types: dict[str, pa.DataType] | None = None, as_text: bool = False,
+                blanks: list[str] | None = None) -> Iterator[tuple[int, pa.Table]]:
     """Yield ``(first_row, table)`` chunks of about ``chunk_rows`` rows holding ``columns``.
 
     ``first_row`` is the 0-based index of the chunk's first data row in the file. For CSV,
@@ -211,7 +257,7 @@ def iter_chunks(source: Source, columns: list[str], chunk_rows: int, *,
         yield from _iter_readstat(source, columns, chunk_rows)
 
 
-def _iter_csv(source: Source, columns, chunk_rows, csv_types, as_text):
+def _iter_csv(source: Source, columns, chunk_rows, csv_types, as_text, blanks=()):
     """Read the file in byte blocks cut at line ends, and parse each block on its own.
 
     pyarrow's streaming reader reads many blocks ahead, so its memory grows with the
@@ -224,7 +270,8 @@ def _iter_csv(source: Source, columns, chunk_rows, csv_types, as_text):
                                   use_threads=True, block_size=1 << 24)
     parse_opts = pacsv.ParseOptions(delimiter=source.delimiter or ",", newlines_in_values=False)
     convert_opts = pacsv.ConvertOptions(
-        include_columns=columns, column_types=types, null_values=["", "."],
+        include_columns=columns, column_types=types,
+        null_values=sorted({"", ".", *(b.strip() for b in blanks if b.strip() != "0")}),
         strings_can_be_null=False, quoted_strings_can_be_null=False,
         decimal_point="," if source.delimiter == ";" else ".",
     )

@@ -31,7 +31,7 @@ import pandas as pd  # noqa: E402
 from IPython.display import HTML, Markdown, display  # noqa: E402
 
 from helpers.config import Study  # noqa: E402
-from helpers.core import atomic, i18n, paths  # noqa: E402
+from helpers.core import atomic, i18n, paths, spreadsheet  # noqa: E402
 from helpers.core.i18n import tr  # noqa: E402
 from helpers.disclosure import Check, check_table, combine  # noqa: E402
 from helpers.report.items import Figure, Table, Text  # noqa: E402
@@ -161,10 +161,11 @@ class Reporter:
         self._claim(key)
         cap = self._pick(caption)
         check = combine(check.item, check, check_table(frame, self.min_cell, item=check.item))
-        atomic.write_csv(self.output_dir / "tables" / f"{key}.csv", frame, index=index)
+        safe = spreadsheet.neutralise(frame)  # no input text can run as a spreadsheet formula
+        atomic.write_csv(self.output_dir / "tables" / f"{key}.csv", safe, index=index)
         with atomic.atomic_path(self.output_dir / "tables" / f"{key}.xlsx") as tmp:
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                frame.to_excel(xw, index=index, sheet_name=key[:31])
+                safe.to_excel(xw, index=index, sheet_name=key[:31])
         self.log_check(check, "table", cap, key)
         shown = frame.copy()
         for col in shown.columns:  # nullable dtypes render missing values as "<NA>" despite na_rep
