@@ -156,3 +156,38 @@ def test_disclosure_helpers():
     assert dout.safe_count(3, 5) == "<5" and dout.safe_count(float("nan"), 5) == "–" and dout.safe_count(7, 5) == "7"
     check = dout.differences_only_check()
     assert check.passed and check.detail_da.startswith("kun forskelle")
+
+
+def test_masked_rows_hide_what_gives_the_masked_count_back(demo_study):
+    """outcome_results.parquet is the masked comparison: no column of a masked row may give the count back.
+
+    Found while moving masked_results: the odds ratio, the weighted shares, the persons left out next
+    to a masked N and small pair counts were kept. Hand-worked: intervention 18/48, control 4/50 gives
+    the odds ratio (18 x 46) / (30 x 4) = 6.9, and n / (50 - n) = (18/30) / 6.9 has the one solution n = 4.
+    """
+    po = _pairs([1] * 18 + [0] * 30 + [np.nan] * 2, [1] * 4 + [0] * 46)
+    res = oc.outcome_table(po, primary="employment")
+    assert res.loc[0, "odds_ratio"] == pytest.approx(6.9)
+    n = 50 * (18 / 30 / 6.9) / (1 + 18 / 30 / 6.9)
+    assert n == pytest.approx(4)  # what the unmasked odds ratio gave away
+    m = dout.masked_results(res, 5)
+    assert bool(m.loc[0, "masked_ctl"]) and np.isnan(m.loc[0, "n_ctl"]) and np.isnan(m.loc[0, "odds_ratio"])
+    assert dout.masked_results(res, 5, keep_estimates=True).loc[0, "odds_ratio"] == pytest.approx(6.9)
+    # weighted design (2:1, control weights 1/2): the weighted control share 2/24 is hidden with the estimates
+    rows = []
+    for s in range(12):
+        rows.append(dict(person_id=f"i{s}", group="intervention", matched_set=s, weight=1.0, value=float(s < 6)))
+        rows += [dict(person_id=f"c{s}{k}", group="control", matched_set=s, weight=0.5,
+                      value=float(s < 2 and k == 0)) for k in range(2)]
+    w = oc.outcome_table(pd.DataFrame(rows).assign(outcome="employment", horizon="FU", horizon_weeks=52),
+                         primary="employment")
+    assert w.loc[0, "w_share_ctl"] == pytest.approx(100 * 2 / 24)
+    wm = dout.masked_results(w, 5)
+    assert np.isnan(wm.loc[0, "w_share_ctl"]) and np.isnan(wm.loc[0, "w_share_int"]) and wm.loc[0, "n_sets"] == 12
+    # a small N: the persons left out (47 of the group of 50 published with the cohort) would give N = 3 back
+    small = oc.outcome_table(_pairs([1] * 2 + [0] + [np.nan] * 47, [1] * 20 + [0] * 30), primary="employment")
+    sm = dout.masked_results(small, 5)
+    assert np.isnan(sm.loc[0, "N_int"]) and np.isnan(sm.loc[0, "excluded_int"])
+    assert sm.loc[0, "n_pairs"] != sm.loc[0, "n_pairs"]  # 3 complete pairs: small, masked
+    r = stage.from_frames(demo_study, small, sm).rows[0]
+    assert (r.N_int, r.excluded_int, r.n_pairs, r.n_sets) == ("<5", "<5", "<5", None)

@@ -31,11 +31,16 @@ import pandas as pd
 from helpers.core.i18n import tr
 from helpers.disclosure import MASK, Check, is_small, unsafe_proportion
 
-#: Estimates and p-values of the outcome table that are masked with the row's counts.
+#: Estimates and p-values of the outcome table that are masked with the row's counts. The odds
+#: ratio and the weighted shares belong here too: with the other cells of the row they give the
+#: masked count back (an odds ratio of 6.9 with 18/48 and N = 50 means 4 of 50).
 ESTIMATE_COLUMNS = (
-    "rd", "rd_lower", "rd_upper", "rr", "rr_lower", "rr_upper", "p_fisher", "paired_rd", "paired_lower",
-    "paired_upper", "p_mcnemar", "w_rd", "w_lower", "w_upper", "p_weighted", "p_value", "p_adjusted",
+    "rd", "rd_lower", "rd_upper", "rr", "rr_lower", "rr_upper", "odds_ratio", "p_fisher", "paired_rd",
+    "paired_lower", "paired_upper", "p_mcnemar", "w_share_int", "w_share_ctl", "w_rd", "w_lower", "w_upper",
+    "p_weighted", "p_value", "p_adjusted",
 )
+#: Counts of the matched analysis (complete pairs, clusters): masked when small.
+DESIGN_COUNTS = ("n_pairs", "n_sets")
 #: Count columns of the questionnaire results, per group (suffix ``_int`` / ``_ctl``).
 QUESTIONNAIRE_COUNTS = ("n_cohort", "missing_baseline", "missing_followup", "n_complete")
 #: Group columns computed from the complete cases (masked when there are fewer than min_cell).
@@ -75,8 +80,11 @@ def masked_results(results: pd.DataFrame, min_cell: int, *, keep_estimates: bool
     """The numeric results with unsafe counts set to NaN (for ``outcome_results.parquet``).
 
     ``n``, ``pct`` (and ``N`` when small) of a group are blanked when n or N - n is
-    1 .. ``min_cell`` - 1; ``masked_int`` / ``masked_ctl`` flag the rows. Unless
-    ``keep_estimates``, the estimates and p-values of such rows are blanked as well, as in
+    1 .. ``min_cell`` - 1; ``masked_int`` / ``masked_ctl`` flag the rows. The persons left
+    out (``excluded``) are blanked when small, and also when N is masked (the group size,
+    published with the cohort, minus ``excluded`` is N). The pair and cluster counts
+    (:data:`DESIGN_COUNTS`) are blanked when small. Unless ``keep_estimates``, the estimates,
+    p-values and weighted shares of a masked row are blanked as well, as in
     :func:`helpers.report.outcomes.format_outcome_table` (so the forest plot and the
     summary never show them).
     """
@@ -89,7 +97,10 @@ def masked_results(results: pd.DataFrame, min_cell: int, *, keep_estimates: bool
         out[f"pct_{tag}"] = out[f"pct_{tag}"].where(~out[f"masked_{tag}"])
         out[f"N_{tag}"] = out[f"N_{tag}"].astype(float).where(~small_N)
         out[f"excluded_{tag}"] = out[f"excluded_{tag}"].astype(float).where(
-            ~is_small(out[f"excluded_{tag}"], min_cell))
+            ~is_small(out[f"excluded_{tag}"], min_cell) & ~small_N)
+    for col in DESIGN_COUNTS:
+        if col in out and is_small(out[col], min_cell).any():
+            out[col] = out[col].astype(float).where(~is_small(out[col], min_cell))
     if not keep_estimates:
         hide = out["masked_int"] | out["masked_ctl"]
         for col in ESTIMATE_COLUMNS:
@@ -151,7 +162,7 @@ def masked_questionnaire(results: pd.DataFrame, min_cell: int) -> pd.DataFrame:
 
     Counts (:data:`QUESTIONNAIRE_COUNTS`) of 1 .. ``min_cell`` - 1 are blanked; a group's
     means and change when it has 1 .. ``min_cell`` - 1 complete cases; the between-group
-    difference when the smaller group has.
+    difference when the smaller group has; the number of matched sets when small.
     """
     out = results.copy()
     n_int, n_ctl = results["n_complete_int"], results["n_complete_ctl"]
@@ -160,6 +171,8 @@ def masked_questionnaire(results: pd.DataFrame, min_cell: int) -> pd.DataFrame:
             out[f"{col}_{tag}"] = out[f"{col}_{tag}"].astype(float).where(~is_small(out[f"{col}_{tag}"], min_cell))
         for col in QUESTIONNAIRE_GROUP_ESTIMATES:
             out[f"{col}_{tag}"] = out[f"{col}_{tag}"].astype(float).where(~is_small(n, min_cell))
+    if "n_sets" in out:
+        out["n_sets"] = out["n_sets"].astype(float).where(~is_small(out["n_sets"], min_cell))
     fewest = np.minimum(n_int.to_numpy(dtype=float), n_ctl.to_numpy(dtype=float))
     for col in QUESTIONNAIRE_ESTIMATES:
         out[col] = out[col].astype(float).where(~is_small(fewest, min_cell))

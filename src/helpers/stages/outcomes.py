@@ -21,7 +21,6 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from helpers.core import atomic, store
-from helpers.disclosure import is_small
 from helpers.disclosure.outcomes import mask_label, masked_questionnaire, masked_results
 from helpers.outcomes.definitions import evaluate_outcomes
 from helpers.stages.base import StageResult
@@ -234,28 +233,32 @@ def _float(x) -> float | None:
 
 def _masked_count(x, mask: str) -> Count:
     """A count of a masked frame: NaN there means masked (unmasked counts are never missing)."""
-    return mask if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)) else int(x)
+    return mask if _missing(x) else int(x)
 
 
-def _small_count(x, min_cell: int) -> Count | None:
-    """A count that the masked frame keeps: None when not applicable, the mask when small."""
-    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
+def _missing(x) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+
+
+def _optional_count(x, before, mask: str) -> Count | None:
+    """A count that may not apply (pairs in a weighted design): None when it does not, the mask when masked."""
+    if _missing(before):
         return None
-    return mask_label(min_cell) if bool(is_small(x, min_cell)) else int(x)
+    return mask if _missing(x) else int(x)
 
 
-def _rows(masked: pd.DataFrame, model: type[BaseModel], counts: tuple[str, ...], small: tuple[str, ...],
-          min_cell: int) -> list:
+def _rows(masked: pd.DataFrame, model: type[BaseModel], counts: tuple[str, ...], optional: tuple[str, ...],
+          min_cell: int, unmasked: pd.DataFrame) -> list:
     mask = mask_label(min_cell)
     out = []
-    for rec in masked.to_dict("records"):
+    for rec, before in zip(masked.to_dict("records"), unmasked.to_dict("records"), strict=True):
         values = {}
         for name, field in model.model_fields.items():
             x = rec[name]
             if name in counts:
                 values[name] = _masked_count(x, mask)
-            elif name in small:
-                values[name] = _small_count(x, min_cell)
+            elif name in optional:
+                values[name] = _optional_count(x, before[name], mask)
             elif field.annotation == (float | None):
                 values[name] = _float(x)
             elif field.annotation is int:
@@ -277,7 +280,7 @@ def questionnaire_result(results: pd.DataFrame, min_cell: int) -> QuestionnaireR
     """A :class:`QuestionnaireResult` from :func:`helpers.stats.questionnaires.questionnaire_results` (unmasked)."""
     share_int, share_ctl = questionnaires.missing_followup_shares(results)
     rows = _rows(masked_questionnaire(results, min_cell), QuestionnaireRow, _QUESTIONNAIRE_COUNTS, ("n_sets",),
-                 min_cell)
+                 min_cell, results)
     return QuestionnaireResult(missing_followup_pct_int=_float(share_int), missing_followup_pct_ctl=_float(share_ctl),
                                rows=rows)
 
@@ -298,7 +301,7 @@ def from_frames(study, results: pd.DataFrame, masked: pd.DataFrame,
     """
     min_cell = study.study.min_cell
     cfg = study.outcomes
-    rows = _rows(masked, OutcomeRow, _OUTCOME_COUNTS, ("n_pairs", "n_sets"), min_cell)
+    rows = _rows(masked, OutcomeRow, _OUTCOME_COUNTS, ("n_pairs", "n_sets"), min_cell, results)
     secondary = results["role"] == "secondary" if len(results) else pd.Series(dtype=bool)
     result = OutcomesResult(
         study=study.name, min_cell=min_cell, primary=cfg.primary, multiplicity=cfg.multiplicity,
