@@ -83,3 +83,17 @@ def test_disclosure_checklist_all_pass(small_run):
     log = root / "reports" / "small" / "disclosure_log.jsonl"
     records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     assert records and all(r["status"] == "PASS" for r in records)
+
+
+def test_outcome_stage_result_matches_its_parquet(small_run):
+    """Stage 03 writes outcome_results.json; it loads, and its rows are the masked outcome_results.parquet."""
+    import pandas as pd
+
+    from helpers.stages.outcomes import OutcomesResult
+
+    root, _ = small_run
+    folder = root / "data" / "processed" / "small"
+    result = OutcomesResult.load(None, folder)
+    masked = pd.read_parquet(folder / "outcome_results.parquet")
+    pd.testing.assert_frame_equal(result.table(), masked, check_dtype=False)
+    assert result.study == "small" and result.questionnaires is not None and result.results is None

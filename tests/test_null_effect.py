@@ -28,7 +28,7 @@ warnings.filterwarnings("ignore")
 from helpers import synth
 from helpers.cohort import build as cohort
 from helpers.outcomes import definitions as outcomes
-from helpers.stats import proportions
+from helpers.stats import outcome_comparison
 from helpers.core import store
 from helpers.stats import survival as sv
 from helpers.config import load_study
@@ -46,7 +46,7 @@ weekly, monthly = store.load_weekly(cfg, person_ids=ids), store.load_monthly(cfg
 tte = sv.time_to_event(coh, weekly, monthly, cfg)
 r = sv.cox_intervention(tte, method="cluster").row("intervention")
 po = outcomes.evaluate_outcomes(coh, weekly, monthly, store.load_form(cfg, "events"), cfg)
-tab = proportions.outcome_table(po, cfg)
+tab = outcome_comparison.outcome_table(po, cfg)
 emp = tab[tab["outcome"] == "employment"]
 print(json.dumps({"hr": float(r["hr"]), "low": float(r["hr_low"]), "high": float(r["hr_high"]),
                   "rd": [float(x) for x in emp["w_rd"]], "rd_low": [float(x) for x in emp["w_lower"]],

@@ -19,11 +19,8 @@ import yaml
 from helpers.config import Study
 from helpers.core import calendar
 from helpers.core.store import MonthlyEmployment, WeeklyStatus
-from helpers.outcomes.definitions import (
-    OUTCOME_COLUMNS,
-    evaluate_outcomes,
-    outcome_rules_text,
-)
+from helpers.outcomes.definitions import OUTCOME_COLUMNS, evaluate_outcomes
+from helpers.report.outcome_rules import outcome_rules_text
 
 ROOT = Path(__file__).resolve().parents[1]
 I0 = calendar.dream_week_from_iso(2020, 49)

@@ -16,9 +16,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers.stats import (
-    proportions as pr,  # ------------------------------------------------------------------ R reference values (§2c)
-)
+from helpers.disclosure import outcomes as dout
+from helpers.report import outcomes as rout
+from helpers.stats import outcome_comparison as oc
+from helpers.stats import paired, weighted
+from helpers.stats import proportions as pr
+
+# ------------------------------------------------------------------ R reference values (§2c)
 
 
 def test_prop_test_fleiss_chisquare():
@@ -75,11 +79,11 @@ def test_fisher_convictions():
 def test_mcnemar_performance_r_default():
     # R: mcnemar.test(Performance) (1st survey x 2nd: 794, 150 / 86, 570): McNemar's chi-squared = 16.818,
     # p-value = 4.115e-05 (R's default: continuity correction)
-    res = pr.mcnemar(150, 86, exact=False, correction=True)
+    res = paired.mcnemar(150, 86, exact=False, correction=True)
     assert round(res.statistic, 3) == 16.818
     assert f"{res.pvalue:.3e}" == "4.115e-05"
     # the automatic choice uses the chi-square with 236 discordant pairs
-    assert pr.mcnemar(150, 86).pvalue == res.pvalue
+    assert paired.mcnemar(150, 86).pvalue == res.pvalue
 
 
 def test_chisq_test_examples():
@@ -113,7 +117,7 @@ def test_newcombe_independent_difference(a, m, b, n, lo, hi):
 )
 def test_newcombe_paired_difference(e, f, g, h, lo, hi):
     # Newcombe (1998c) method 10 worked examples (propint test_Two_Dependent_Props_CI.R)
-    ci = pr.paired_difference_newcombe(e, f, g, h)
+    ci = paired.paired_difference_newcombe(e, f, g, h)
     assert ci.estimate == pytest.approx((f - g) / (e + f + g + h))
     assert (round(ci.lower, 4), round(ci.upper, 4)) == (lo, hi)
 
@@ -137,20 +141,21 @@ def test_zero_events_control_no_warnings():
     assert rd0.estimate == 0 and rd0.lower < 0 < rd0.upper
     assert math.isnan(pr.risk_ratio(0, 50, 0, 50).estimate)
     assert pr.fisher(0, 50, 0, 50).pvalue == 1.0
-    assert pr.mcnemar(0, 0).pvalue == 1.0 and pr.mcnemar(0, 0, exact=False).pvalue == 1.0
+    assert paired.mcnemar(0, 0).pvalue == 1.0 and paired.mcnemar(0, 0, exact=False).pvalue == 1.0
 
 
 @pytest.mark.filterwarnings("error")
 def test_zero_events_outcome_table_and_publish_no_warnings():
     po = _pairs_frame(int_events=[1] * 12 + [0] * 38, ctl_events=[0] * 50)
-    res = pr.outcome_table(po, primary="employment")
+    res = oc.outcome_table(po, primary="employment")
     r = res.iloc[0]
     assert (r["n_int"], r["N_int"], r["n_ctl"], r["N_ctl"]) == (12, 50, 0, 50)
     assert (round(r["rd_lower"], 4), round(r["rd_upper"], 4)) == (0.1196, 0.3741)
     assert math.isinf(r["rr"])
     # 12 discordant pairs, all intervention-only: exact McNemar p = 2 * 0.5**12
     assert r["p_mcnemar"] == pytest.approx(2 * 0.5**12)
-    table, check = pr.publish_outcome_table(res, 5)
+    item = rout.format_outcome_table(res, 5)
+    table, check = item.frame, item.check
     assert check.passed
     text = " ".join(table.astype(str).to_numpy().ravel())
     assert "nan" not in text.lower() and "∞" in text
@@ -197,7 +202,7 @@ def test_weighted_risk_difference_hand_computed():
     treated = [True, False, False, True, False, False, True, False, False]
     weight = [1, 0.5, 0.5, 1, 0.5, 0.5, 1, 0.5, 0.5]
     cluster = [1, 1, 1, 2, 2, 2, 3, 3, 3]
-    res = pr.weighted_risk_difference(value, treated, weight, cluster)
+    res = weighted.weighted_risk_difference(value, treated, weight, cluster)
     se = math.sqrt(2 / 21)
     q = 4.302652729911275  # t(0.975, 2)
     assert res.share1 == pytest.approx(2 / 3) and res.share0 == pytest.approx(1 / 6)
@@ -213,7 +218,7 @@ def test_weighted_risk_difference_hand_computed():
 
 @pytest.mark.filterwarnings("error")
 def test_weighted_all_zero_is_defined():
-    res = pr.weighted_risk_difference([0, 0, 0, 0], [True, False, True, False], [1, 1, 1, 1], [1, 1, 2, 2])
+    res = weighted.weighted_risk_difference([0, 0, 0, 0], [True, False, True, False], [1, 1, 1, 1], [1, 1, 2, 2])
     assert res.estimate.estimate == 0 and res.pvalue == 1.0
 
 
@@ -253,7 +258,7 @@ def test_outcome_table_pairs_counts_tests_and_holm():
     block = _pairs_frame([1] * 41, [0] * 41, outcome="lasting_outcome")
     block["reported"] = False
     po = pd.concat([pr_fu, emp, pr_y1, block], ignore_index=True)
-    res = pr.outcome_table(po, primary="employment", multiplicity="holm")
+    res = oc.outcome_table(po, primary="employment", multiplicity="holm")
 
     assert list(res["outcome"]) == ["employment", "praktik", "praktik"]
     assert list(res["role"]) == ["primary", "secondary", "secondary"]
@@ -261,7 +266,7 @@ def test_outcome_table_pairs_counts_tests_and_holm():
     assert (e["n_int"], e["N_int"], e["n_ctl"], e["N_ctl"], e["excluded_ctl"]) == (14, 41, 5, 40, 1)
     assert e["design"] == "pairs" and e["n_pairs"] == 40
     # paired analysis on complete pairs equals the counts-level functions
-    ref = pr.paired_difference_newcombe(3, 10, 2, 25)
+    ref = paired.paired_difference_newcombe(3, 10, 2, 25)
     assert (e["paired_rd"], e["paired_lower"], e["paired_upper"]) == pytest.approx((ref.estimate, ref.lower, ref.upper))
     # McNemar exact with 12 discordant pairs, 2 of one kind: 2 * P(Bin(12, .5) <= 2)
     assert e["p_mcnemar"] == pytest.approx(2 * (1 + 12 + 66) / 4096)
@@ -285,36 +290,39 @@ def test_outcome_table_weighted_design_uses_weighted_test():
             rows.append(dict(person_id=f"c{s}{k}", group="control", matched_set=s, weight=0.5,
                              value=float(s < 2 and k == 0)))
     po = pd.DataFrame(rows).assign(outcome="employment", horizon="FU", horizon_weeks=52)
-    res = pr.outcome_table(po, primary="employment")
+    res = oc.outcome_table(po, primary="employment")
     r = res.iloc[0]
     assert r["design"] == "weighted" and r["n_sets"] == 12
     assert r["w_rd"] == pytest.approx(6 / 12 - 1 / 12)  # weighted shares 1/2 and (2 * 0.5)/12
     assert r["test"].startswith("weighted") and r["p_value"] == r["p_weighted"]
-    assert pr.matching_design(po) == "weighted"
+    assert oc.matching_design(po) == "weighted"
 
 
 def test_publish_masks_small_counts_and_their_estimates():
     po = _pairs_frame([1] * 15 + [0] * 35, [1] * 3 + [0] * 47)  # control 3/50: masked
-    res = pr.outcome_table(po, primary="employment")
+    res = oc.outcome_table(po, primary="employment")
     # default: the row's estimates are masked too (15/50 and RD 24.0 would reveal 3/50)
-    table, check = pr.publish_outcome_table(res, 5)
+    item = rout.format_outcome_table(res, 5)
+    table, check = item.frame, item.check
     assert table.loc[0, "Control"] == "<5 / 50"
     assert table.loc[0, "Intervention"] == "15 / 50 (30%)"
     assert check.masked == 1 and "kept" not in check.detail
     assert table.loc[0, "Difference, %-points (95% CI)"] == "<5"
     assert table.loc[0, "p (Fisher)"] == "<5"
-    safe = pr.masked_results(res, 5)
+    safe = dout.masked_results(res, 5)
     assert np.isnan(safe.loc[0, "rd"]) and np.isnan(safe.loc[0, "p_value"])
-    assert "not shown" in pr.primary_sentence(safe)[0]
+    assert "not shown" in rout.primary_sentence(safe, "en")
     # internal use: estimates kept on request
-    kept, check_kept = pr.publish_outcome_table(res, 5, keep_estimates=True)
+    item = rout.format_outcome_table(res, 5, keep_estimates=True)
+    kept, check_kept = item.frame, item.check
     assert kept.loc[0, "Difference, %-points (95% CI)"].startswith("24.0 (") and "kept" in check_kept.detail
-    assert pr.masked_results(res, 5, keep_estimates=True).loc[0, "rd"] == pytest.approx(0.24)
+    assert dout.masked_results(res, 5, keep_estimates=True).loc[0, "rd"] == pytest.approx(0.24)
     # N - n small masks too (48/50 -> 2 without)
     po2 = _pairs_frame([1] * 48 + [0] * 2, [1] * 20 + [0] * 30)
-    t2, _ = pr.publish_outcome_table(pr.outcome_table(po2, primary="employment"), 5)
+    item = rout.format_outcome_table(oc.outcome_table(po2, primary="employment"), 5)
+    t2, _ = item.frame, item.check
     assert t2.loc[0, "Intervention"] == "<5 / 50"
-    m = pr.masked_results(pr.outcome_table(po2, primary="employment"), 5)
+    m = dout.masked_results(oc.outcome_table(po2, primary="employment"), 5)
     assert np.isnan(m.loc[0, "n_int"]) and m.loc[0, "n_ctl"] == 20 and bool(m.loc[0, "masked_int"])
 
 
@@ -323,24 +331,24 @@ def test_outcome_table_uses_study_labels_and_primary(demo_study):
         _pairs_frame([1] * 10 + [0] * 10, [0] * 20, outcome="praktik"),
         _pairs_frame([1] * 5 + [0] * 15, [0] * 20, outcome="employment"),
     ])
-    res = pr.outcome_table(po, demo_study)
+    res = oc.outcome_table(po, demo_study)
     assert res.iloc[0]["outcome"] == "employment" and res.iloc[0]["role"] == "primary"
     assert res.iloc[0]["outcome_label"].startswith("Employed")
     assert res.iloc[0]["horizon_label"] == "End of programme"
-    en, da = pr.methods_note(res, demo_study)
+    en, da = rout.methods_note(res, demo_study, "en"), rout.methods_note(res, demo_study, "da")
     assert "Primary outcome: Employed" in en and "holm".lower() in en.lower() and "Newcombe" in da
 
 
 def test_outcome_table_rejects_bad_input():
     po = _pairs_frame([1, 0], [0, 0])
     with pytest.raises(ValueError, match="column 'group', row 1"):
-        pr.outcome_table(po.assign(group=["intervention", "treated", "intervention", "control"]))
+        oc.outcome_table(po.assign(group=["intervention", "treated", "intervention", "control"]))
     with pytest.raises(ValueError, match="column 'value', row 0"):
-        pr.outcome_table(po.assign(value=[2, 0, 1, 0]))
+        oc.outcome_table(po.assign(value=[2, 0, 1, 0]))
     with pytest.raises(ValueError, match="appears twice"):
-        pr.outcome_table(pd.concat([po, po.iloc[[0]]], ignore_index=True))
+        oc.outcome_table(pd.concat([po, po.iloc[[0]]], ignore_index=True))
     with pytest.raises(ValueError, match="missing column"):
-        pr.outcome_table(po.drop(columns="weight"))
+        oc.outcome_table(po.drop(columns="weight"))
     with pytest.raises(ValueError, match="exceeds"):
         pr.risk_difference_newcombe(5, 4, 0, 4)
 
@@ -351,7 +359,7 @@ def test_forest_plot_returns_ax():
     from helpers.report.plots.outcomes import forest_plot
 
     po = pd.concat([_pairs_frame([1] * 10 + [0] * 10, [0] * 20, outcome=o) for o in ("employment", "praktik")])
-    res = pr.outcome_table(po, primary="employment")
+    res = oc.outcome_table(po, primary="employment")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ax = forest_plot(res)
@@ -361,7 +369,7 @@ def test_forest_plot_returns_ax():
 
 def test_analysis_clusters_merge_sets_sharing_a_control():
     # sets 1 and 2 share control "c", set 3 is separate; a row without a set is its own cluster
-    labels = pr.analysis_clusters([1, 1, 2, 2, 3, 3, np.nan], ["t1", "c", "t2", "c", "t3", "d", "x"])
+    labels = oc.analysis_clusters([1, 1, 2, 2, 3, 3, np.nan], ["t1", "c", "t2", "c", "t3", "d", "x"])
     assert labels[0] == labels[1] == labels[2] == labels[3]
     assert labels[4] == labels[5] != labels[0]
     assert len(set(labels)) == 3
@@ -376,8 +384,8 @@ def test_reused_control_is_weighted_design():
             dict(person_id="t2", group="intervention", matched_set=2, weight=1.0, value=0.0),
             dict(person_id="c2", group="control", matched_set=2, weight=1.0, value=0.0)]
     po = pd.DataFrame(rows).assign(outcome="employment", horizon="FU", horizon_weeks=52)
-    assert pr.matching_design(po) == "weighted"
-    r = pr.outcome_table(po, primary="employment").iloc[0]
+    assert oc.matching_design(po) == "weighted"
+    r = oc.outcome_table(po, primary="employment").iloc[0]
     assert r["n_sets"] == 2 and r["test"].startswith("weighted")
     assert r["w_rd"] == pytest.approx(2 / 3)
 
@@ -390,7 +398,7 @@ from helpers.config import load_study
 from helpers import ingest, synth
 from helpers.cohort import build as cohort
 from helpers.outcomes import definitions as outcomes
-from helpers.stats import proportions
+from helpers.stats import outcome_comparison
 from helpers.core import store
 s = load_study("demo")
 synth.generate(s)
@@ -401,7 +409,7 @@ coh = res.cohort
 ids = coh["person_id"].unique()
 po = outcomes.evaluate_outcomes(coh, store.load_weekly(s, person_ids=ids), store.load_monthly(s, person_ids=ids),
                                 store.load_form(s, "events"), s)
-table = proportions.outcome_table(po, s)
+table = outcome_comparison.outcome_table(po, s)
 emp = table[table["outcome"] == "employment"][["horizon", "rd", "rd_lower", "rd_upper"]]
 json.dump(emp.to_dict("records"), sys.stdout)
 """

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers.stats import (
-    questionnaires as q,  # tiny study: 4 matched pairs; (baseline, follow-up) self-rated health
-)
+from helpers.report import questionnaires as questionnaires_report
+from helpers.stats import questionnaires as q
+
+# tiny study: 4 matched pairs; (baseline, follow-up) self-rated health
 
 DATA = {
     # person: (group, set, baseline, followup)
@@ -122,7 +123,8 @@ def test_missing_counted_not_dropped():
     # measures nobody answered still appear, with everything missing
     r2 = res[(res["rater"] == "caseworker") & (res["measure"] == "work_ability")].iloc[0]
     assert r2["missing_followup_int"] == 4 and r2["n_complete_int"] == 0 and np.isnan(r2["ancova_diff"])
-    table, check = q.publish_questionnaire_table(res, 5)
+    item = questionnaires_report.format_questionnaire_table(res, 5)
+    table, check = item.frame, item.check
     assert check.passed and check.masked > 0
     first = table.iloc[[i for i, m in enumerate(table.iloc[:, 0]) if m.startswith("Health (self)")][0]]
     assert first["Intervention: missing follow-up"] == "<5" and first["Intervention: N"] == "<5"

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import helpers.outcomes.spells as spells_module
 import helpers.outcomes.status as status
 from helpers.core import calendar
 from helpers.core.codes import CodeBook
@@ -46,6 +47,15 @@ def arr(*rows):
 def test_doctests_in_module():
     result = doctest.testmod(status)
     assert result.attempted >= 10 and result.failed == 0
+
+
+def test_doctests_of_spells_and_status_reexports_them():
+    result = doctest.testmod(spells_module)
+    assert result.attempted >= 3 and result.failed == 0
+    # status.<name> still reaches every weekly primitive (other stages call status.run_starts etc.)
+    for name in ("run_starts", "first_true", "last_true", "weeks_in", "fill_gaps", "spells_table", "spells"):
+        assert getattr(status, name) is getattr(spells_module, name)
+    assert set(status.__all__) <= set(dir(status))
 
 
 # --------------------------------------------------------------------------- self-supported week

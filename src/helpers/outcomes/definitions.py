@@ -3,8 +3,9 @@
 Each outcome is defined in the study YAML (``outcomes.definitions``, see
 :mod:`helpers.config.schema.outcomes`) and evaluated at every horizon (``outcomes.horizons``),
 counted in weeks from each person's index week (week 0). :func:`evaluate_outcomes`
-returns one row per cohort row x outcome x horizon; :func:`outcome_rules_text` states
-the rules in words for the report's methods section.
+returns one row per cohort row x outcome x horizon;
+:func:`helpers.report.outcome_rules.outcome_rules_text` states the rules in words for the
+report's outcome and methods sections.
 
 Rules
 -----
@@ -71,7 +72,7 @@ import pandas as pd
 
 from helpers.config.schema.outcomes import EMPLOYED, OutcomeDefinition
 from helpers.core import calendar
-from helpers.core.codes import CATEGORY_LABELS, CodeBook, load_code_table
+from helpers.core.codes import CodeBook
 from helpers.outcomes.status import (
     ABSORBING_CODES,
     absorbed,
@@ -129,7 +130,8 @@ def evaluate_outcomes(
         cohort row: ``person_id, group, matched_set, weight, outcome, horizon`` (key),
         ``horizon_weeks``, ``value`` (1.0 / 0.0 / NaN), ``exit_status`` (one of
         :data:`EXIT_STATUSES`), ``reported`` (False for ``report: false`` building blocks).
-        The rules are in the module docstring and in :func:`outcome_rules_text`.
+        The rules are in the module docstring and in
+        :func:`helpers.report.outcome_rules.outcome_rules_text`.
 
     Raises
     ------
@@ -211,7 +213,8 @@ def _index_weeks(cohort: pd.DataFrame, weekly) -> np.ndarray:
     return weeks
 
 
-def _event_spec(spec: str) -> tuple[str, str | None]:
+def event_spec(spec: str) -> tuple[str, str | None]:
+    """``"afklaring:job"`` -> ``("afklaring", "job")``; ``"praktik_start"`` -> ``("praktik_start", None)``."""
     name, _, detail = spec.partition(":")
     return name.strip(), (detail.strip() or None)
 
@@ -232,10 +235,10 @@ def _event_first_weeks(
             f"outcomes {users} count project-form events, but no events form was given; "
             "set data.forms.events and re-run 01_ingest, or remove 'events' from these definitions"
         )
-    wants_detail = any(_event_spec(s)[1] for s in specs)
+    wants_detail = any(event_spec(s)[1] for s in specs)
     required = (*EVENT_COLUMNS, "detail") if wants_detail else EVENT_COLUMNS
     _check_columns(events, required, "events form (forms_events.parquet)", "check the events form")
-    names = {_event_spec(s)[0] for s in specs}
+    names = {event_spec(s)[0] for s in specs}
     ev = events.loc[events["event"].astype(str).str.strip().isin(names)].copy()
     ev["event"] = ev["event"].astype(str).str.strip()
     dates = pd.to_datetime(ev["date"], errors="coerce")
@@ -248,8 +251,8 @@ def _event_first_weeks(
         )
     seen = set(ev["event"])
     for spec in specs:
-        if _event_spec(spec)[0] not in seen:
-            warnings.warn(f"no event {_event_spec(spec)[0]!r} in the events form; outcomes {users} get none",
+        if event_spec(spec)[0] not in seen:
+            warnings.warn(f"no event {event_spec(spec)[0]!r} in the events form; outcomes {users} get none",
                           stacklevel=3)
     ev["dream_week"] = calendar.dream_weeks_of_dates(dates.to_numpy(dtype="datetime64[D]"))
     cohort_rows = pd.DataFrame({"pos": np.arange(len(person_ids)), "person_id": person_ids, "index_week": index_weeks})
@@ -260,7 +263,7 @@ def _event_first_weeks(
     merged = merged.loc[merged["rel"] >= 0]
     out = {}
     for spec in specs:
-        name, detail = _event_spec(spec)
+        name, detail = event_spec(spec)
         sel = merged["event"] == name
         if detail is not None:
             sel &= merged["detail"].astype(str).str.strip() == detail
@@ -429,223 +432,3 @@ class _Context:
         status[self.last_weekly[:, None] < horizon_weeks[None, :]] = "no_data"
         status[np.isnan(value) & (status == "none")] = "no_data"
         return value, status
-
-
-# --------------------------------------------------------------------------- rules in words
-
-_ACTIVITY_LABELS = {
-    "passiv": ("passive (no activation)", "passiv (ingen aktivering)"),
-    "vejl_opkval": ("guidance and upskilling", "vejledning og opkvalificering"),
-    "vejl_afkl_opkval": ("guidance, clarification and upskilling", "vejledning, afklaring og opkvalificering"),
-    "ordinaer_uddannelse": ("ordinary education", "ordinær uddannelse"),
-    "loentilskud_privat": ("wage subsidy, private employer", "løntilskud, privat"),
-    "loentilskud_offentlig": ("wage subsidy, public employer", "løntilskud, offentlig"),
-    "virksomhedspraktik_privat": ("work placement (praktik), private employer", "virksomhedspraktik, privat"),
-    "virksomhedspraktik_offentlig": ("work placement (praktik), public employer", "virksomhedspraktik, offentlig"),
-    "nytteindsats": ("utility work (nytteindsats)", "nytteindsats"),
-    "delvis_raskmeldt": ("partly back at work", "delvis raskmeldt"),
-    "6_ugers_selvvalgt_uddannelse": ("six weeks' self-chosen education", "6 ugers selvvalgt uddannelse"),
-    "anden_aktivering": ("other activation", "anden aktivering"),
-}
-_SUBCATEGORY_LABELS = {
-    "kontanthjaelp": ("cash benefit (kontanthjælp)", "kontanthjælp"),
-    "uddannelseshjaelp": ("education benefit (uddannelseshjælp)", "uddannelseshjælp"),
-    "integrationsydelse": ("integration benefit", "integrationsydelse"),
-    "kth_integrationsloven": ("cash benefit under the Integration Act", "kontanthjælp under integrationsloven"),
-    "ledighedsydelse": ("flexjob waiting benefit (ledighedsydelse)", "ledighedsydelse"),
-    "fleksjob": ("flexjob", "fleksjob"),
-    "forrevalidering": ("pre-rehabilitation", "forrevalidering"),
-    "revalidering": ("rehabilitation (revalidering)", "revalidering"),
-    "ressourceforloeb": ("resource programme (ressourceforløb)", "ressourceforløb"),
-    "jobafklaringsforloeb": ("job clarification programme", "jobafklaringsforløb"),
-    "sygedagpenge": ("sickness benefit", "sygedagpenge"),
-    "sdp_delvis_rask": ("sickness benefit, partly back at work", "sygedagpenge, delvis rask"),
-    "sdp_under_fleksjob": ("sickness benefit during flexjob", "sygedagpenge under fleksjob"),
-    "barsel": ("maternity/paternity benefit", "barselsdagpenge"),
-    "dp_forlaenget": ("extended unemployment benefit", "forlænget dagpenge"),
-}
-
-
-def _words(language: str) -> dict[str, str]:
-    if language == "da":
-        return {
-            "or": " eller ", "primary": " (primært effektmål)", "block": " (byggesten; vises ikke som egen række)",
-            "employed": "i beskæftigelse (se ovenfor)", "self_support": "selvforsørget (se ovenfor)",
-            "category": "i kategorien", "subcategory": "i ydelsesgruppen",
-            "activity": "registreret med aktiviteten", "code": "registreret med DREAM-kode",
-            "codes_pl": "DREAM-koderne",
-            "event": "projektet har registreret hændelsen", "detail": "med detaljen",
-        }
-    return {
-        "or": " or ", "primary": " (primary outcome)", "block": " (building block; not shown as its own row)",
-        "employed": "employed (see above)", "self_support": "self-supported (see above)",
-        "category": "in the category", "subcategory": "in the benefit group", "activity": "in the activity",
-        "code": "coded", "codes_pl": "DREAM codes",
-        "event": "the project recorded the event", "detail": "with detail",
-    }
-
-
-def _criteria_text(d: OutcomeDefinition, language: str, table: pd.DataFrame) -> str:
-    """The weekly criteria as a predicate on a week ("employed (see above) or has DREAM code 771 ...")."""
-    w = _words(language)
-    i = 1 if language == "da" else 0
-    parts = []
-    for c in d.categories:
-        if c == EMPLOYED:
-            parts.append(w["employed"])
-        elif c == "self_support":
-            parts.append(w["self_support"])
-        else:
-            parts.append(f"{w['category']} '{CATEGORY_LABELS[language][c]}'")
-    for sub in d.subcategories:
-        parts.append(f"{w['subcategory']} '{_SUBCATEGORY_LABELS.get(sub, (sub.replace('_', ' '),) * 2)[i]}'")
-    acts = [f"'{_ACTIVITY_LABELS.get(a, (a.replace('_', ' '),) * 2)[i]}'" for a in d.activities]
-    if acts:
-        codes = table.loc[table["activity"].isin(d.activities), "code"].tolist()
-        parts.append(f"{w['activity']} {w['or'].join(acts)} ({w['codes_pl']} {', '.join(map(str, codes))})")
-    labels = dict(zip(table["code"], table["label_da"], strict=True))
-    for code in d.codes:
-        parts.append(f"{w['code']} {code}" + (f" ({labels[code]})" if code in labels else ""))
-    return w["or"].join(parts)
-
-
-def _events_text(d: OutcomeDefinition, language: str) -> str:
-    w = _words(language)
-    items = []
-    for spec in d.events:
-        name, detail = _event_spec(spec)
-        items.append(f"'{name}'" + (f" {w['detail']} '{detail}'" if detail else ""))
-    when = (" med en dato fra indeksugens mandag til opfølgningsugens søndag" if language == "da"
-            else " dated from the Monday of the index week to the Sunday of the follow-up week")
-    return f"{w['event']} {w['or'].join(items)}{when}"
-
-
-def _definition_text(name: str, d: OutcomeDefinition, study, language: str, table: pd.DataFrame) -> str:
-    w = _words(language)
-    da = language == "da"
-    crit = _criteria_text(d, language, table)
-    n = d.lasting_weeks or 1
-    pieces = []
-    if crit and d.kind == "status_at":
-        if n > 1:
-            pieces.append(f"opfølgningsugen og de {n - 1} foregående uger er hver {crit}" if da
-                          else f"the follow-up week and the {n - 1} weeks before it are each {crit}")
-        else:
-            pieces.append(f"opfølgningsugen er {crit}" if da else f"the follow-up week is {crit}")
-    elif crit:
-        if n > 1:
-            pieces.append(
-                f"et forløb på mindst {n} sammenhængende uger, som hver er {crit}, begynder mellem indeksugen og "
-                "opfølgningsugen (forløbet må fortsætte efter opfølgningsugen, men skal ligge helt inden for "
-                "data; er det stadig i gang, når data slutter, er udfaldet ukendt)" if da else
-                f"a run of at least {n} consecutive weeks that are each {crit} starts between the index week and "
-                "the follow-up week (the run may continue after the follow-up week but must lie wholly within "
-                "the data; if it is still under way when the data end, the outcome is unknown)")
-        else:
-            pieces.append(f"mindst én uge fra indeksugen til og med opfølgningsugen er {crit}" if da
-                          else f"at least one week from the index week up to and including the follow-up week "
-                               f"is {crit}")
-    if d.events:
-        pieces.append(_events_text(d, language))
-    if d.kind == "any_of":
-        defs = study.outcomes.definitions
-        parts = [f"'{defs[o].label(language)}'" for o in d.of] + pieces
-        sentence = (("ja, hvis mindst ét af følgende gælder: " if da else "yes if at least one of these holds: ")
-                    + "; ".join(parts)
-                    + ("; ukendt, hvis intet af det gælder, og mindst én del er ukendt" if da
-                       else "; unknown if none holds and at least one part is unknown"))
-    else:
-        sentence = w["or"].join(pieces)
-    primary = w["primary"] if name == study.outcomes.primary else ""
-    block = "" if d.report else w["block"]
-    return f"- **{d.label(language)}**{primary}{block}: {sentence}."
-
-
-def outcome_rules_text(study, language: str) -> str:
-    """Plain-language description of every outcome definition, the horizons and the exit rule.
-
-    Parameters
-    ----------
-    study : helpers.config.Study
-    language : {"en", "da"}
-
-    Returns
-    -------
-    str
-        Markdown (paragraphs and a bullet list) for the report's methods section.
-    """
-    if language not in ("en", "da"):
-        raise ValueError(f"language must be 'en' or 'da', got {language!r}")
-    da = language == "da"
-    cfg = study.outcomes
-    ss = study.data.self_support
-    table = load_code_table()
-    horizons = ", ".join(f"{h.label(language)} ({'uge' if da else 'week'} {h.weeks})" for h in cfg.horizons)
-    overridden = sorted(int(c) for c, cat in study.data.category_overrides.items() if cat == "self_support")
-    extra = sorted(int(c) for c in ss.extra_codes)
-    if da:
-        lines = [
-            "Alle effektmål er binære (ja/nej) og opgøres for hver person i forhold til personens indeksuge "
-            f"(uge 0). Opfølgningstidspunkter: {horizons}.",
-            "",
-            "En uge er *selvforsørget*, når der ikke er registreret nogen offentlig ydelse i DREAM"
-            + (f"; koderne {', '.join(map(str, extra))} (feriedagpenge fra beskæftigelse) tæller også som "
-               "selvforsørgelse"
-               if extra else "")
-            + (f"; koderne {', '.join(map(str, overridden))} tælles som selvforsørgelse (studiets valg)"
-               if overridden else "")
-            + ("; desuden skal der være beskæftigelse (branche/grad) i ugens måned" if ss.require_employment else "")
-            + ". En uge er *i beskæftigelse*, når den er selvforsørget, og der er registreret beskæftigelse "
-            "(branche/grad i DREAMs månedsdata fra eIndkomst) i den kalendermåned, som ugens torsdag ligger i. "
-            "Efter død eller folkepension tæller ingen uge som selvforsørget eller i beskæftigelse.",
-            "",
-        ]
-    else:
-        lines = [
-            "All outcomes are binary (yes/no) and are measured for each person relative to their index week "
-            f"(week 0). Follow-up points: {horizons}.",
-            "",
-            "A week is *self-supported* when DREAM records no public transfer in it"
-            + (f"; codes {', '.join(map(str, extra))} (holiday pay from employment) also count as self-support"
-               if extra else "")
-            + (f"; codes {', '.join(map(str, overridden))} are counted as self-support (a study choice)"
-               if overridden else "")
-            + ("; in addition, employment (branche/grad) must be recorded in the week's month"
-               if ss.require_employment else "")
-            + ". A week is *employed* when it is self-supported and employment (branche/grad in DREAM's "
-            "monthly eIndkomst-based data) is recorded in the calendar month that contains the week's Thursday. "
-            "After death or state pension no week counts as self-supported or employed.",
-            "",
-        ]
-    for name, d in cfg.definitions.items():
-        lines.append(_definition_text(name, d, study, language, table))
-    lines.append("")
-    if da:
-        rule = ("udelades af nævneren ved det pågældende opfølgningstidspunkt" if cfg.exit_rule == "exclude"
-                else "tælles som ikke at have opnået udfaldet")
-        lines += [
-            f"*Udtræden:* Personer, der er døde (kode 999) eller har fået folkepension (kode 998) i eller før "
-            f"opfølgningsugen, eller som er registreret som udvandret (kode 997) i selve opfølgningsugen, {rule}, "
-            "medmindre de allerede havde opnået udfaldet (fx en virksomhedspraktik før dødsfaldet). En udvandring, "
-            "der sluttede før opfølgningsugen, medfører ikke udtræden.",
-            "",
-            "*Manglende data:* Ligger opfølgningsugen efter sidste uge med registerdata for personen (for mål med "
-            "beskæftigelse: efter sidste måned med månedsdata), er udfaldet ukendt, og personen indgår ikke ved "
-            "det tidspunkt. Det gælder uanset udtræden, så nævneren ved hvert tidspunkt kun rummer personer, hvis "
-            "opfølgningsuge er observeret.",
-        ]
-    else:
-        rule = ("are left out of the denominator at that follow-up point" if cfg.exit_rule == "exclude"
-                else "are counted as not having the outcome")
-        lines += [
-            "*Exits:* Persons who died (code 999) or started state pension (code 998) in or before the follow-up "
-            f"week, or who are registered as emigrated (code 997) in the follow-up week itself, {rule}, unless "
-            "they had already reached the outcome (e.g. a work placement before they died). An emigration that "
-            "ended before the follow-up week is not an exit.",
-            "",
-            "*Missing data:* When the follow-up week lies after the person's last week of register data (for "
-            "outcomes that use employment: after the last month of monthly data), the outcome is unknown and the "
-            "person is left out at that follow-up point, whatever happened before. So each follow-up point's "
-            "denominator holds only persons whose follow-up week is observed.",
-        ]
-    return "\n".join(lines)

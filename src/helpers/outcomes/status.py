@@ -26,7 +26,13 @@ Person-level wrappers that go from the store to tidy frames:
 - :func:`weeks_by_category_per_year`: person x year-after-index x category week counts;
   the input of the investment calculation.
 - :func:`aligned_codes` / :func:`aligned_employment`: weekly codes and monthly employment
-  on the index-week grid (one vectorised copy per distinct index week).
+  on the index-week grid (one vectorised copy per distinct index week; defined in
+  :mod:`helpers.outcomes.aligned`).
+
+Runs, positions and spells of boolean week masks (:func:`run_starts`, :func:`first_true`,
+:func:`last_true`, :func:`weeks_in`, :func:`fill_gaps`, :func:`spells_table`,
+:func:`spells`) are defined in :mod:`helpers.outcomes.spells`; this module re-exports
+them, so ``status.<name>`` reaches every weekly primitive.
 
 Examples
 --------
@@ -45,7 +51,6 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.core import calendar
 from helpers.core.codes import (
     CATEGORIES,
     DEAD,
@@ -54,13 +59,25 @@ from helpers.core.codes import (
     STATE_PENSION,
     CodeBook,
 )
-from helpers.core.progress import bar
-from helpers.core.store import (
-    NO_DATA,
-    MonthlyEmployment,
-    WeeklyStatus,
-    groups_by_index_week,
+from helpers.core.store import NO_DATA, MonthlyEmployment, WeeklyStatus
+from helpers.outcomes.aligned import aligned_codes, aligned_employment
+from helpers.outcomes.spells import (
+    fill_gaps,
+    first_true,
+    last_true,
+    run_starts,
+    spells,
+    spells_table,
+    weeks_in,
 )
+
+__all__ = [
+    "ABSORBING_CODES", "CATEGORIES_WITH_NO_DATA", "DEFAULT_EXTRA_CODES", "EXIT_CODES", "EXIT_NAMES", "EXIT_STATUSES",
+    "STATE_PRIORITY", "absorbed", "aligned_codes", "aligned_employment", "code_mask", "exit_status_at", "fill_gaps",
+    "first_exit", "first_true", "last_data_column", "last_true", "lasting_self_support", "observed", "run_starts",
+    "self_support_lookup", "self_supported", "share_of_weeks", "spells", "spells_table", "state_at", "status_at",
+    "weeks_by_category_per_year", "weeks_in",
+]
 
 #: Codes that end or interrupt follow-up: emigration 997, state pension 998, death 999.
 EXIT_CODES = (EMIGRATED, STATE_PENSION, DEAD)
@@ -155,48 +172,6 @@ def absorbed(codes: np.ndarray, absorbing_codes: Iterable[int] = ABSORBING_CODES
     codes = np.asarray(codes)
     return np.logical_or.accumulate(np.isin(codes, list(absorbing_codes)), axis=1)
 
-
-# --------------------------------------------------------------------------- runs and positions
-
-
-def run_starts(mask: np.ndarray, n: int) -> np.ndarray:
-    """Column of the first week that starts a run of at least ``n`` True weeks, per row.
-
-    Returns -1 where no such run exists. A run must lie entirely inside the array, so a
-    run cut off by the end of the array (or by :data:`NO_DATA` weeks, which are False)
-    does not count. A 1-D mask is treated as one row (the result has length 1).
-    """
-    mask = np.asarray(mask, dtype=bool)
-    if n <= 0:
-        raise ValueError("n must be at least 1")
-    if mask.ndim == 1:
-        return run_starts(mask[None, :], n)[0:1]
-    n_rows, n_cols = mask.shape
-    if n > n_cols:
-        return np.full(n_rows, -1, dtype=np.int64)
-    csum = np.concatenate([np.zeros((n_rows, 1), dtype=np.int32), np.cumsum(mask, axis=1, dtype=np.int32)], axis=1)
-    window = csum[:, n:] - csum[:, :-n]  # window[:, j] = sum(mask[:, j:j+n])
-    full = window == n
-    has = full.any(axis=1)
-    return np.where(has, full.argmax(axis=1), -1).astype(np.int64)
-
-
-def first_true(mask: np.ndarray) -> np.ndarray:
-    """Column of the first True per row; -1 where none."""
-    mask = np.asarray(mask, dtype=bool)
-    return np.where(mask.any(axis=1), mask.argmax(axis=1), -1).astype(np.int64)
-
-
-def last_true(mask: np.ndarray) -> np.ndarray:
-    """Column of the last True per row; -1 where none."""
-    mask = np.asarray(mask, dtype=bool)
-    rev = first_true(mask[:, ::-1])
-    return np.where(rev >= 0, mask.shape[1] - 1 - rev, -1).astype(np.int64)
-
-
-def weeks_in(mask: np.ndarray) -> np.ndarray:
-    """Number of True weeks per row."""
-    return np.asarray(mask, dtype=bool).sum(axis=1)
 
 
 def share_of_weeks(mask: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
@@ -346,152 +321,6 @@ def state_at(
         done |= hit
     return out
 
-
-# --------------------------------------------------------------------------- spells
-
-
-def fill_gaps(mask: np.ndarray, gap_tolerance: int) -> np.ndarray:
-    """Fill runs of at most ``gap_tolerance`` False weeks that lie between two True weeks.
-
-    Gaps at the start or end of a row are never filled. ``gap_tolerance=0`` returns a copy.
-
-    Examples
-    --------
-    >>> fill_gaps(np.array([[1, 0, 1, 0, 0, 1, 0]], dtype=bool), 1).astype(int).tolist()
-    [[1, 1, 1, 0, 0, 1, 0]]
-    """
-    mask = np.asarray(mask, dtype=bool)
-    if gap_tolerance < 0:
-        raise ValueError("gap_tolerance must be 0 or more")
-    if mask.ndim == 1:
-        return fill_gaps(mask[None, :], gap_tolerance)[0]
-    if gap_tolerance == 0 or mask.size == 0:
-        return mask.copy()
-    table = _runs(mask)
-    same_row = table["row"][1:] == table["row"][:-1]
-    gap = table["start"][1:] - table["end"][:-1] - 1
-    fill = same_row & (gap <= gap_tolerance)
-    n_rows, n_cols = mask.shape
-    delta = np.zeros(n_rows * (n_cols + 1), dtype=np.int32)
-    base = table["row"][:-1][fill] * (n_cols + 1)
-    np.add.at(delta, base + table["end"][:-1][fill] + 1, 1)
-    np.add.at(delta, base + table["start"][1:][fill], -1)
-    filled = np.cumsum(delta.reshape(n_rows, n_cols + 1), axis=1)[:, :n_cols] > 0
-    return mask | filled
-
-
-def _runs(mask: np.ndarray) -> dict[str, np.ndarray]:
-    """Row, start and end (inclusive) of every run of True, row-major order."""
-    n_rows, n_cols = mask.shape
-    padded = np.zeros((n_rows, n_cols + 2), dtype=np.int8)
-    padded[:, 1:-1] = mask
-    edges = np.diff(padded, axis=1)  # shape (n_rows, n_cols + 1)
-    r_start, c_start = np.nonzero(edges == 1)
-    r_end, c_end = np.nonzero(edges == -1)
-    return {"row": r_start.astype(np.int64), "start": c_start.astype(np.int64), "end": c_end.astype(np.int64) - 1}
-
-
-def spells_table(mask: np.ndarray, gap_tolerance: int = 0) -> pd.DataFrame:
-    """Spells (runs of True weeks) of every row, merging gaps of up to ``gap_tolerance`` weeks.
-
-    Returns a data frame with ``row``, ``start``, ``end`` (inclusive columns) and ``weeks``
-    (``end - start + 1``, gap weeks included), ordered by row and start.
-    """
-    mask = np.asarray(mask, dtype=bool)
-    if mask.ndim == 1:
-        mask = mask[None, :]
-    table = _runs(fill_gaps(mask, gap_tolerance))
-    frame = pd.DataFrame(table)
-    frame["weeks"] = frame["end"] - frame["start"] + 1
-    return frame
-
-
-def spells(mask_row: np.ndarray, gap_tolerance: int = 0) -> pd.DataFrame:
-    """Spells (runs) of True weeks in one person's mask, merging gaps up to ``gap_tolerance``.
-
-    Returns a data frame with ``start``, ``end`` (inclusive columns) and ``weeks``.
-    jobindsats ends a benefit spell after a calendar month without it, i.e. a gap tolerance
-    of about 4 weeks; 0 gives the strict run definition. :func:`spells_table` does the
-    same for many rows at once.
-
-    Examples
-    --------
-    >>> spells(np.array([1, 1, 0, 1, 0, 0, 0, 1], dtype=bool), gap_tolerance=1)
-       start  end  weeks
-    0      0    3      4
-    1      7    7      1
-    """
-    mask = np.asarray(mask_row, dtype=bool)
-    if mask.ndim != 1:
-        raise ValueError("spells takes one row; use spells_table for many rows")
-    return spells_table(mask[None, :], gap_tolerance).drop(columns="row").reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- store-level wrappers
-
-
-def aligned_codes(weekly: WeeklyStatus, rows: np.ndarray, index_weeks: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """:meth:`WeeklyStatus.aligned`, with a progress bar for register-scale calls (> 100,000 rows)."""
-    progress = None
-    if len(rows) > 100_000:
-        n_weeks = len(np.unique(index_weeks))
-        progress = lambda groups: bar(groups, total=n_weeks, desc="weekly codes by index week",  # noqa: E731
-                                      unit="week")
-    return weekly.aligned(rows, index_weeks, start, stop, progress=progress)
-
-
-def aligned_employment(
-    monthly: MonthlyEmployment,
-    person_ids: Sequence[str] | np.ndarray,
-    index_weeks: np.ndarray,
-    start: int,
-    stop: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Monthly employment on the grid of :meth:`WeeklyStatus.aligned`.
-
-    Week ``index_week + k`` (``k`` in ``start .. stop - 1``) is employed when the month
-    of its ISO Thursday has an employment degree above 0 (``grad``; 1.0 when only
-    ``branche`` was present). ``monthly`` may hold its persons in any order.
-
-    Returns
-    -------
-    employed : ndarray of bool, shape (n, stop - start)
-    covered : ndarray of bool, same shape
-        The week's month lies inside the monthly data (False weeks are unknown, not
-        "not employed").
-
-    Raises
-    ------
-    KeyError
-        If a person is missing from the monthly data.
-    """
-    index_weeks = np.asarray(index_weeks, dtype=np.int64)
-    mrows = pd.Index(monthly.person_id).get_indexer(pd.Index(np.asarray(person_ids, dtype=object)))
-    if (mrows < 0).any():
-        raise KeyError(
-            f"{int((mrows < 0).sum())} persons are missing from the monthly employment data "
-            "(monthly.parquet); re-run 01_ingest so monthly and weekly hold the same persons"
-        )
-    degree = np.asarray(monthly.degree)
-    n_months = degree.shape[1]
-    n, width = len(index_weeks), stop - start
-    employed = np.zeros((n, width), dtype=bool)
-    covered = np.zeros((n, width), dtype=bool)
-    if n == 0 or width <= 0:
-        return employed, covered
-    # month column of every DREAM week from the earliest to the latest week needed
-    lo = int(index_weeks.min()) + start
-    hi = int(index_weeks.max()) + stop - 1
-    months = calendar.months_of_dream_weeks(np.arange(lo, hi + 1)) - monthly.first_month
-    in_range = (months >= 0) & (months < n_months)
-    cols = np.clip(months, 0, max(n_months - 1, 0))
-    employed_in_month = degree[mrows] > 0 if n_months else np.zeros((n, 1), dtype=bool)
-    # one vectorised gather per distinct index week (not per person)
-    for week, who in groups_by_index_week(index_weeks):
-        a = week + start - lo
-        covered[who] = in_range[a:a + width]
-        employed[who] = employed_in_month[who][:, cols[a:a + width]] & in_range[a:a + width]
-    return employed, covered
 
 
 def lasting_self_support(

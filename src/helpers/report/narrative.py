@@ -65,7 +65,7 @@ def _actors(actors, language: str) -> str:
 
 def _p(p: Any, language: str) -> str:
     """``p = 0.041`` / ``p < 0.001`` with :func:`helpers.stats.proportions.format_p`'s rounding (decimal comma in Danish)."""
-    from helpers.stats.proportions import format_p
+    from helpers.report.outcomes import format_p
 
     text = format_p(None if p is None or isinstance(p, str) else float(p))
     text = f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
@@ -266,7 +266,7 @@ def methods_outcomes(study: Study, language: str | None = None) -> str:
     """Outcome definitions (from :func:`helpers.outcomes.definitions.outcome_rules_text` when available)."""
     lang = language or study.study.language
     try:
-        from helpers.outcomes.definitions import outcome_rules_text
+        from helpers.report.outcome_rules import outcome_rules_text
 
         return outcome_rules_text(study, lang)
     except (ImportError, AttributeError, FileNotFoundError, KeyError) as err:  # pragma: no cover - defensive

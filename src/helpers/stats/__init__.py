@@ -1,1 +1,1 @@
-"""Estimators: proportions, questionnaires, power, survival."""
+"""Estimators: proportions (independent, paired, weighted), the outcome comparison, questionnaires, power, survival."""

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers import disclosure
+from helpers.stats.outcome_comparison import analysis_clusters
 
 GROUPS = ("intervention", "control")
 FORM_COLUMNS = ("person_id", "timepoint", "rater", "measure", "value")
@@ -140,10 +140,8 @@ def _person_level(cohort: pd.DataFrame) -> pd.DataFrame:
 
     A control used in several matched sets (matching with replacement) gets the sum of its
     set weights (MatchIt's unit weight); ``cluster`` joins sets that share a person
-    (:func:`helpers.stats.proportions.analysis_clusters`), NaN when there are no matched sets.
+    (:func:`helpers.stats.outcome_comparison.analysis_clusters`), NaN when there are no matched sets.
     """
-    from helpers.stats.proportions import analysis_clusters
-
     c = cohort[list(COHORT_COLUMNS)].reset_index(drop=True)
     if c["matched_set"].notna().any():
         c["cluster"] = analysis_clusters(c["matched_set"], c["person_id"]).astype(float)
@@ -285,116 +283,17 @@ def questionnaire_results(
     return res.reset_index(drop=True)
 
 
-MEASURE_LABELS = {
-    "work_ability": ("Work ability", "Arbejdsevne"),
-    "health": ("Health", "Helbred"),
-    "social_situation": ("Social situation", "Social situation"),
-}
-RATER_LABELS = {"self": ("self", "egen vurdering"), "caseworker": ("caseworker", "sagsbehandler")}
+def missing_followup_shares(results: pd.DataFrame) -> tuple[float, float]:
+    """Share (%) of follow-up ratings missing across all measures and raters, intervention and control.
 
-
-def publish_questionnaire_table(
-    results: pd.DataFrame, min_cell: int, *, language: str = "en", item: str = "questionnaire_table"
-) -> tuple[pd.DataFrame, disclosure.Check]:
-    """Report table: per rater x measure and group the counts (incl. missing) and change; ANCOVA.
-
-    Counts of 1 .. ``min_cell`` - 1 are masked; means and CIs computed from fewer than
-    ``min_cell`` complete cases are masked too.
+    Returns
+    -------
+    (float, float)
+        Percentages 0-100 of the cohort members' follow-up ratings that are missing (NaN
+        when a group has no cohort members).
     """
-    da = language == "da"
-    lab = "<{}".format(min_cell)
-    masked = 0
-    out = []
-
-    def cnt(x):
-        nonlocal masked
-        if bool(disclosure.is_small(x, min_cell)):
-            masked += 1
-            return lab
-        return str(int(x))
-
-    def f(v: float) -> str:
-        v = round(float(v), 1)
-        return "0.0" if v == 0 else f"{v:+.1f}"  # no "-0.0"
-
-    def ci(m, lo, hi, n):
-        if n < min_cell and n > 0:
-            return lab
-        if not np.isfinite(m):
-            return "–"
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            return f(m)
-        sep = " til " if da else " to "
-        return f"{f(m)} ({f(lo)}{sep}{f(hi)})"
-
-    for _, r in results.iterrows():
-        mlab = MEASURE_LABELS.get(r["measure"], (r["measure"], r["measure"]))[1 if da else 0]
-        rlab = RATER_LABELS.get(r["rater"], (r["rater"], r["rater"]))[1 if da else 0]
-        row = {("Measure" if not da else "Mål"): f"{mlab} ({rlab})"}
-        for tag, head in (("int", "Intervention" if not da else "Indsats"), ("ctl", "Control" if not da else "Kontrol")):
-            n = r[f"n_complete_{tag}"]
-            row[f"{head}: N"] = cnt(r[f"n_cohort_{tag}"])
-            row[f"{head}: " + ("missing baseline" if not da else "mangler start")] = cnt(r[f"missing_baseline_{tag}"])
-            row[f"{head}: " + ("missing follow-up" if not da else "mangler opfølgning")] = cnt(r[f"missing_followup_{tag}"])
-            row[f"{head}: " + ("analysed" if not da else "analyseret")] = cnt(n)
-            if 0 < n < min_cell:
-                row[f"{head}: " + ("baseline → follow-up" if not da else "start → opfølgning")] = lab
-            elif n:
-                row[f"{head}: " + ("baseline → follow-up" if not da else "start → opfølgning")] = (
-                    f"{r[f'mean_baseline_{tag}']:.1f} → {r[f'mean_followup_{tag}']:.1f}")
-            else:
-                row[f"{head}: " + ("baseline → follow-up" if not da else "start → opfølgning")] = "–"
-            row[f"{head}: " + ("change (95% CI)" if not da else "ændring (95% CI)")] = ci(
-                r[f"mean_change_{tag}"], r[f"change_lower_{tag}"], r[f"change_upper_{tag}"], n)
-        n_min = min(r["n_complete_int"], r["n_complete_ctl"])
-        row[("Difference, ANCOVA (95% CI)" if not da else "Forskel, ANCOVA (95% CI)")] = ci(
-            r["ancova_diff"], r["ancova_lower"], r["ancova_upper"], n_min)
-        row["p"] = lab if 0 < n_min < min_cell else _fmt_p(r["ancova_p"])
-        out.append(row)
-    table = pd.DataFrame(out)
-    detail = (f"{masked} count(s) below {min_cell} masked, with the means computed from them"
-              if masked else f"all counts 0 or >= {min_cell}")
-    detail_da = (f"{masked} antal under {min_cell} skjult, sammen med gennemsnit beregnet på dem"
-                 if masked else f"alle antal er 0 eller >= {min_cell}")
-    return table, disclosure.Check(item=item, status="PASS", detail=detail, masked=masked, detail_da=detail_da)
-
-
-def _fmt_p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "–"
-    return "<0.001" if p < 0.001 else (f"{p:.3f}" if p < 0.1 else f"{p:.2f}")
-
-
-def methods_note(results: pd.DataFrame | None = None) -> tuple[str, str]:
-    """Footnote for the questionnaire table (English, Danish)."""
-    en = (
-        "Ratings 0-10 at inclusion (baseline) and after the programme (follow-up). Change is follow-up minus "
-        "baseline among persons with both ratings (paired t 95% CI; each person counted once, unweighted). The "
-        "difference between groups is the ANCOVA estimate (follow-up adjusted for baseline, matching weights, "
-        "standard errors clustered by matched set). Persons without a baseline or follow-up rating are counted "
-        "in the table and left out of the analysis (complete cases); if follow-up is missing more often in one "
-        "group the comparison may be biased. Counts below the minimum cell size are masked, with means based on them."
-    )
-    da = (
-        "Vurderinger 0-10 ved inklusion (start) og efter forløbet (opfølgning). Ændring er opfølgning minus start "
-        "blandt personer med begge vurderinger (parret t 95% CI; hver person tæller én gang, uvægtet). Forskellen "
-        "mellem grupperne er ANCOVA-estimatet (opfølgning justeret for start, matchningsvægte, standardfejl klynget "
-        "på matchet sæt). Personer uden start- eller opfølgningsvurdering tælles i tabellen og indgår ikke i "
-        "analysen (komplette tilfælde); mangler opfølgning oftere i den ene gruppe, kan sammenligningen være skæv. "
-        "Antal under mindste cellestørrelse er skjult sammen med gennemsnit beregnet på dem."
-    )
-    return en, da
-
-
-def missing_sentence(results: pd.DataFrame) -> tuple[str, str]:
-    """One sentence on the share of cohort members without a follow-up rating, by group (no small counts)."""
     def share(tag: str) -> float:
         n = results[f"n_cohort_{tag}"].sum()
         return 100.0 * results[f"missing_followup_{tag}"].sum() / n if n else float("nan")
 
-    si, sc = share("int"), share("ctl")
-    en = (f"Across all measures and raters, {si:.0f}% of the intervention group's and {sc:.0f}% of the control "
-          f"group's follow-up ratings are missing.")
-    da = (f"På tværs af mål og bedømmere mangler {si:.0f}% af indsatsgruppens og {sc:.0f}% af kontrolgruppens "
-          f"opfølgningsvurderinger.")
-    return en, da
+    return share("int"), share("ctl")

@@ -6,6 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from helpers.core.i18n import tr
+
 COLOURS = {"primary": "#1f4e79", "secondary": "#6b6b6b"}
 
 
@@ -22,15 +24,15 @@ def forest_plot(
     Parameters
     ----------
     results : DataFrame
-        :func:`helpers.stats.proportions.outcome_table` output (in its row order: primary
-        outcome first). Uses ``outcome_label, horizon_label, role`` and the columns
+        :func:`helpers.stats.outcome_comparison.outcome_table` output or its masked rows (in
+        its row order: primary outcome first; masked rows have NaN estimates and are left out). Uses ``outcome_label, horizon_label, role`` and the columns
         ``<estimate>, <estimate>_lower, <estimate>_upper``.
     ax : Axes, optional
         Where to draw (a new figure sized to the rows when None).
     estimate : {"rd", "paired", "w"}
         Which difference: unmatched (``rd``), paired (``paired_rd``) or weighted (``w_rd``).
     language : {"en", "da"}
-        Axis text.
+        Axis text (from the catalogue, ``outcomes.figure``).
     scale : float
         100 shows percentage points.
 
@@ -56,7 +58,8 @@ def forest_plot(
         if np.isfinite(e):
             ax.plot(e, yi, "s" if role == "primary" else "o", color=colour, ms=5.5)
     ax.axvline(0, color="black", lw=0.8)
-    labels = [f"{o} – {h}" for o, h in zip(results["outcome_label"], results["horizon_label"])]
+    labels = [tr("outcomes.figure.row", language, outcome=o, horizon=h)
+              for o, h in zip(results["outcome_label"], results["horizon_label"], strict=True)]
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.7, n - 0.3)
     # separate outcomes with faint lines
@@ -64,9 +67,7 @@ def forest_plot(
     for i in range(1, n):
         if outcomes[i] != outcomes[i - 1]:
             ax.axhline(y[i] + 0.5, color="#dddddd", lw=0.8)
-    da = language == "da"
-    unit = "%-point" if da else "percentage points"
-    ax.set_xlabel(("Forskel, indsats − kontrol" if da else "Difference, intervention − control") + f" ({unit}, 95% CI)")
+    ax.set_xlabel(tr("outcomes.figure.xlabel", language))
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color="#eeeeee", lw=0.8)
     ax.set_axisbelow(True)
