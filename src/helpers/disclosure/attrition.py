@@ -60,7 +60,7 @@ def mask_attrition(attrition: pd.DataFrame, min_cell: int, *, item: str = "attri
             item=item, status="FAIL", detail=tr("check.attrition.unmergeable", "en", k=k), masked=n_masked,
             detail_da=tr("check.attrition.unmergeable", "da", k=k))
     merged = int(sum("+" in str(r) for r in frame["reason"]))
-    key = "check.attrition.masked" if merged or n_masked else "check.all_counts_safe"
+    key = "check.attrition.masked" if merged or n_masked else "check.attrition.all_safe"
     fields = {"merged": merged, "masked": n_masked, "min_cell": min_cell}
     return masked.reset_index(drop=True), Check(item=item, status="PASS", detail=tr(key, "en", **fields),
                                                 masked=n_masked, detail_da=tr(key, "da", **fields))

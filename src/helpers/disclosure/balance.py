@@ -102,7 +102,7 @@ def check_table_one(table: pd.DataFrame, count_columns: Sequence[str], n_masked:
         detail = "; ".join(c.detail for c in (counted, extremes) if not c.passed)
         detail_da = "; ".join(c.detail_da or c.detail for c in (counted, extremes) if not c.passed)
         return Check(item=item, status="FAIL", detail=detail, detail_da=detail_da, masked=n_masked)
-    key = "check.table1.masked" if n_masked else "check.all_counts_safe"
+    key = "check.table1.masked" if n_masked else "check.table1.all_safe"
     return Check(item=item, status="PASS", detail=tr(key, "en", n=n_masked, min_cell=min_cell), masked=n_masked,
                  detail_da=tr(key, "da", n=n_masked, min_cell=min_cell))
 
