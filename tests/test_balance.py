@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from helpers.cohort import balance
+from helpers.disclosure.balance import mask_balance
+from helpers.report.balance import table_one
 
 DATA = Path(__file__).parent / "data" / "lalonde.csv"
 COVS = ["age", "educ", "race", "married", "nodegree", "re74", "re75"]
@@ -123,7 +125,7 @@ def test_effective_sample_size():
 def test_mask_balance_hides_small_levels():
     df = pd.DataFrame({"t": [1] * 20 + [0] * 20, "grp": ["a"] * 17 + ["b"] * 3 + ["a"] * 10 + ["b"] * 10})
     table = balance.balance_table(df, ["grp"], "t")
-    masked, check = balance.mask_balance(table, 5, item="x")
+    masked, check = mask_balance(table, 5, item="x")
     assert masked["smd"].isna().all()  # b has 3 treated; a has 20 - 17 = 3 complement
     assert check.masked == 2
 
@@ -142,7 +144,7 @@ def _frame() -> pd.DataFrame:
 
 def test_table_one_values_and_masking():
     frame = _frame()
-    table, check = balance.table_one(frame, ["age", "female", "benefit"], "group", min_cell=5)
+    table, check = table_one(frame, ["age", "female", "benefit"], "group", min_cell=5)
     assert check.passed, check.detail
     cols = table.columns.tolist()
     assert cols[0] == "Characteristic" and cols[1:3] == ["intervention", "control"]
@@ -168,7 +170,7 @@ def test_table_one_values_and_masking():
 def test_table_one_complementary_suppression_within_variable():
     frame = pd.DataFrame({"group": ["intervention"] * 20 + ["control"] * 20,
                           "cat": ["a"] * 8 + ["b"] * 9 + ["c"] * 3 + ["a"] * 10 + ["b"] * 10})
-    table, check = balance.table_one(frame, ["cat"], "group", min_cell=5)
+    table, check = table_one(frame, ["cat"], "group", min_cell=5)
     rows = table.set_index("Characteristic")
     # c = 3 masked; a single masked level could be recovered from N = 20 -> the smallest other (a = 8) is masked too
     assert rows.loc["    c", "intervention"] == "<5"
@@ -180,7 +182,7 @@ def test_table_one_complementary_suppression_within_variable():
 def test_table_one_danish_and_smd_column():
     frame = _frame()
     smd = pd.DataFrame({"variable": ["age"], "level": [None], "smd": [-0.51234]})
-    table, _ = balance.table_one(frame, ["age"], "group", min_cell=5, language="da", smd=smd,
+    table, _ = table_one(frame, ["age"], "group", min_cell=5, language="da", smd=smd,
                                  labels={"age": "Alder"}, group_labels={"intervention": "Indsats", "control": "Kontrol"})
     row = table[table["Karakteristik"].str.startswith("Alder")].iloc[0]
     assert row["Indsats"] == "34,5 (8,8)"

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from _extracts import TEST_KEY, study_spec
+
 from helpers import runner
 from helpers.config import load_study
 from helpers.config.schema.data import Pseudonymisation
@@ -42,9 +42,10 @@ def test_ressourceforloeb_codes_match_the_reference_list_and_the_docs():
 
 
 def test_municipality_criterion_without_residence_data_stops_the_cohort(demo_study):
-    from helpers.cohort import build as cohort
+    from helpers.cohort import register as cohort
+    from helpers.synth.register import synthetic_register
 
-    data = cohort.synthetic_register(n_pool=300, n_treated=10, seed=3)
+    data = synthetic_register(n_pool=300, n_treated=10, seed=3)
     empty = data["residence"].iloc[:0]
     study = demo_study.model_copy(deep=True)
     with pytest.raises(cohort.CohortError, match="no person has a municipality of residence"):
@@ -55,10 +56,11 @@ def test_municipality_criterion_without_residence_data_stops_the_cohort(demo_stu
 
 def test_age_from_age_column_when_there_is_no_birth_date(demo_study):
     """Hand-worked: ALDER 40 on 2020-12-31 -> born about 1980-07-01 -> 39 on 2020-03-02, 40 on 2021-06-28."""
-    from helpers.cohort import build as cohort
+    from helpers.cohort import register as cohort
     from helpers.core import calendar
+    from helpers.synth.register import synthetic_register
 
-    data = cohort.synthetic_register(n_pool=300, n_treated=10, seed=3)
+    data = synthetic_register(n_pool=300, n_treated=10, seed=3)
     persons = data["persons"].copy()
     persons["birth_date"] = pd.NaT
     persons["age"] = 40

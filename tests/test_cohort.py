@@ -12,12 +12,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.cohort import attrition, balance, register
 from helpers.cohort import build as cohort
 from helpers.cohort.matching import MatchingError
 from helpers.core import calendar
 from helpers.core.codes import CodeBook
 from helpers.core.store import MonthlyEmployment, WeeklyStatus
+from helpers.disclosure.attrition import mask_attrition
 from helpers.outcomes import status
+from helpers.report import cohort as cohort_report
+from helpers.report.plots import cohort as pc
+from helpers.stages import cohort as cohort_stage
+from helpers.synth.register import synthetic_register, synthetic_study
 
 FIRST = calendar.dream_week_from_iso(2013, 1)
 N_WEEKS = 320
@@ -95,15 +101,15 @@ def test_age_at_birthday_boundaries(hand):
     persons = pd.concat([persons, pd.DataFrame({"person_id": ["B1", "B2"], "sex": [1, 1],
                                                 "birth_date": pd.to_datetime(["1999-01-02", "1999-01-03"])})])
     weekly = WeeklyStatus(np.r_[weekly.person_id, ["B1", "B2"]], FIRST, np.vstack([weekly.codes, np.zeros((2, N_WEEKS))]))
-    reg = cohort.prepare_register(study, persons, residence, weekly, monthly)
-    ages = cohort.age_at(reg, np.array([10, 11, 0]), np.array([W, W, W]))
+    reg = register.prepare_register(study, persons, residence, weekly, monthly)
+    ages = register.age_at(reg, np.array([10, 11, 0]), np.array([W, W, W]))
     assert ages.tolist() == [18.0, 17.0, 30.0]  # Monday 2017-01-02: 18th birthday on the 2nd, not yet on the 3rd
 
 
 def test_covariates_at_index_by_hand(hand):
     study, persons, residence, weekly, monthly, _ = hand
-    reg = cohort.prepare_register(study, persons, residence, weekly, monthly)
-    cov = cohort.covariates_at(reg, np.array([0, 2, 9]), np.array([W, W, W + 2]), study.cohort)
+    reg = register.prepare_register(study, persons, residence, weekly, monthly)
+    cov = register.covariates_at(reg, np.array([0, 2, 9]), np.array([W, W, W + 2]), study.cohort)
     t1 = cov.iloc[0]
     assert (t1["weeks_transfer_52"], t1["weeks_transfer_104"], t1["weeks_transfer_156"]) == (52, 104, 120)
     assert t1["weeks_cash_benefit_156"] == 120 and t1["cash_lookback"] == 120
@@ -119,7 +125,7 @@ def test_covariates_at_index_by_hand(hand):
     assert (t1["weeks_cash_benefit_26"], t1["weeks_cash_benefit_52"]) == (26, 52)
     assert (c8["weeks_cash_benefit_26"], c8["weeks_cash_benefit_52"]) == (25, 51)
     # C2 left benefits at W-5: no current spell at W
-    c2 = cohort.covariates_at(reg, np.array([3]), np.array([W]), study.cohort).iloc[0]
+    c2 = register.covariates_at(reg, np.array([3]), np.array([W]), study.cohort).iloc[0]
     assert c2["current_spell_weeks"] == 0
 
 
@@ -129,13 +135,13 @@ def test_history_counts_agree_with_aligned_windows():
     weekly = WeeklyStatus(np.array([f"p{i}" for i in range(300)], dtype=object), FIRST, codes)
     book = CodeBook.default()
     study_cfg = type("C", (), {"cash_benefit_subcategories": ["kontanthjaelp"], "target_subcategories": ["kontanthjaelp"]})()
-    lookups = cohort.code_lookups(book, study_cfg)
-    reg = cohort.Register(weekly=weekly, monthly=None, monthly_row=np.full(300, -1), birth=np.array([], "datetime64[D]"),
+    lookups = register.code_lookups(book, study_cfg)
+    reg = register.Register(weekly=weekly, monthly=None, monthly_row=np.full(300, -1), birth=np.array([], "datetime64[D]"),
                           sex=np.array([]), residence=np.zeros((0, 0)), residence_first_year=0, codebook=book,
                           category_of=None, subcategory_of=None, activity_of=None, **lookups)
     rows = rng.integers(0, 300, 2000)
     weeks = FIRST + rng.integers(-20, 420, 2000)
-    got = cohort.history_counts(reg, rows, weeks, [("t", "transfer", 104), ("c", "cash", 37)], block=64)
+    got = register.history_counts(reg, rows, weeks, [("t", "transfer", 104), ("c", "cash", 37)], block=64)
     win = weekly.aligned(rows, weeks, -104, 0)
     transfer = ~np.isin(win, [0, 121, 122, 123, 997, 998, 999]) & (win != -1)
     assert np.array_equal(got["t"], status.weeks_in(transfer))
@@ -211,24 +217,25 @@ def test_unmatched_stops_unless_allowed(demo_study):
     assert inter.loc["unmatched_no_candidates", "n_excluded"] == 1
     assert inter.loc["analysed", "n_after"] == 1
     assert res.unmatched["n"].sum() == 1 and "person_id" not in res.unmatched.columns
-    assert any("got no control" in en and en.startswith("<5") for en, _ in res.notes)
+    notes = cohort_stage.from_build(study, res).notes
+    assert any("got no control" in en and en.startswith("<5") for en, _ in notes)
 
 
 def test_screening_form_errors(hand):
     study, persons, residence, weekly, monthly, screening = hand
     bad = screening.assign(included=[1, 2, 0])
-    with pytest.raises(cohort.CohortError, match=r"'included' must be 0 or 1.*rows 3"):
+    with pytest.raises(register.CohortError, match=r"'included' must be 0 or 1.*rows 3"):
         cohort.build_cohort(study, persons, residence, weekly, monthly, bad)
     bad = screening.assign(inclusion_date=pd.to_datetime(["2017-01-04", None, None]))
-    with pytest.raises(cohort.CohortError, match=r"inclusion_date.*1 included"):
+    with pytest.raises(register.CohortError, match=r"inclusion_date.*1 included"):
         cohort.build_cohort(study, persons, residence, weekly, monthly, bad)
     bad = pd.concat([screening, screening.iloc[[0]]])
-    with pytest.raises(cohort.CohortError, match="more than once"):
+    with pytest.raises(register.CohortError, match="more than once"):
         cohort.build_cohort(study, persons, residence, weekly, monthly, bad)
     bad = screening.assign(group=["control", "intervention", ""])
-    with pytest.raises(cohort.CohortError, match="'group' must be 'intervention'"):
+    with pytest.raises(register.CohortError, match="'group' must be 'intervention'"):
         cohort.build_cohort(study, persons, residence, weekly, monthly, bad)
-    with pytest.raises(cohort.CohortError, match="inclusion_date"):
+    with pytest.raises(register.CohortError, match="inclusion_date"):
         cohort.build_cohort(study, persons, residence, weekly, monthly, screening.drop(columns="inclusion_date"))
 
 
@@ -245,18 +252,19 @@ def test_write_outputs(hand, tmp_path):
     study, *data = hand
     res = cohort.build_cohort(study, *data)
     cohort.write_outputs(study, res, processed_dir=tmp_path)
+    cohort_stage.from_build(study, res).save(tmp_path)
     coh = pd.read_parquet(tmp_path / "cohort.parquet")
     assert list(coh.columns) == cohort.COHORT_COLUMNS
     assert set(coh["group"]) == {"intervention", "control"}
     att = pd.read_parquet(tmp_path / "attrition.parquet")
-    assert list(att.columns) == cohort.ATTRITION_COLUMNS
+    assert list(att.columns) == attrition.ATTRITION_COLUMNS
     assert set(pd.read_parquet(tmp_path / "balance.parquet")["sample"]) == {"before", "after"}
     assert json.loads((tmp_path / "cohort_summary.json").read_text())["match_summary"]["n_treated_matched"] == 2
 
 
 # ----------------------------------------------------------------------------- disclosure, display
 def _toy_log():
-    log = cohort.AttritionLog()
+    log = attrition.AttritionLog()
     n = log.add("screening", "intervention", "screened", 40)
     n = log.add("screening", "intervention", "not_eligible_age", n, 3)
     n = log.add("screening", "intervention", "exempt_from_activation", n, 2)
@@ -272,7 +280,7 @@ def _toy_log():
 
 
 def test_mask_attrition_merges_small_steps():
-    masked, check = cohort.mask_attrition(_toy_log(), 5)
+    masked, check = mask_attrition(_toy_log(), 5)
     inter = masked[masked["group"] == "intervention"]
     reasons = inter["reason"].tolist()
     assert "not_eligible_age+exempt_from_activation" in reasons          # 3 + 2 = 5
@@ -291,20 +299,18 @@ def test_mask_attrition_merges_small_steps():
 def test_flow_diagram_and_display_from_the_log(hand):
     study, *data = hand
     res = cohort.build_cohort(study, *data)
-    masked, _ = cohort.mask_attrition(res.attrition, 1)
-    boxes = cohort.flow_boxes(masked, "en")
+    masked, _ = mask_attrition(res.attrition, 1)
+    boxes = cohort_report.flow_boxes(masked, "en")
     texts = [b.text for b in boxes]
     assert any("Screened for the programme (n = 3)" in t for t in texts)
     assert any("Register population (n = 10)" in t for t in texts)
     assert sum("Analysed (n = 2)" in t for t in texts) == 2
-    from helpers.report.plots import cohort as pc
-
     ax = pc.flow_diagram(boxes)
     assert len(ax.patches) == len(boxes)
     plt.close(ax.figure)
-    table = cohort.attrition_display(masked, "da")
+    table = cohort_report.attrition_display(masked, "da")
     assert list(table.columns)[:3] == ["Gruppe", "Trin", "Årsag"] and len(table) == len(masked)
-    love, _ = cohort.love_data(res, "en", 1)
+    love, _ = cohort_report.love_data(res.balance, "en", 1)
     ax = pc.love_plot(love)
     assert len(ax.get_yticklabels()) == len(love)
     plt.close(ax.figure)
@@ -312,25 +318,26 @@ def test_flow_diagram_and_display_from_the_log(hand):
 
 def test_table_one_and_summary_text(hand):
     study, *data = hand
-    res = cohort.build_cohort(study, *data)
-    table, check = cohort.table_one(res, study, "en")
+    result = cohort_stage.from_build(study, cohort.build_cohort(study, *data))
+    item = cohort_report.baseline_table(result, study, "en")
+    table, check = item.frame, item.check
     assert check.passed
     assert table.iloc[0]["Intervention"] == "<5"  # two persons per group
-    en, da = cohort.summary_text(res, study)
+    en, da = (cohort_report.summary_text(result, study, lang).markdown for lang in ("en", "da"))
     assert "1:1" in en and "1:1" in da and "<5" in en
 
 
 # ----------------------------------------------------------------------------- scale, reproducibility
 def test_synthetic_pool_20000_is_fast_and_reproducible(demo_study):
-    reg = cohort.synthetic_register(n_pool=20_000, n_treated=50, seed=5)
-    study = cohort.synthetic_study("exact", seed=5)
+    reg = synthetic_register(n_pool=20_000, n_treated=50, seed=5)
+    study = synthetic_study("exact", seed=5)
     t = time.perf_counter()
     a = cohort.build_cohort(study, reg["persons"], reg["residence"], reg["weekly"], reg["monthly"], reg["screening"])
     assert time.perf_counter() - t < 10
     b = cohort.build_cohort(study, reg["persons"], reg["residence"], reg["weekly"], reg["monthly"], reg["screening"])
     pd.testing.assert_frame_equal(a.cohort, b.cohort)
     assert a.match_summary["n_treated_matched"] == 50
-    other = cohort.synthetic_study("exact", seed=6)
+    other = synthetic_study("exact", seed=6)
     c = cohort.build_cohort(other, reg["persons"], reg["residence"], reg["weekly"], reg["monthly"], reg["screening"])
     assert set(c.cohort["person_id"]) != set(a.cohort["person_id"])
 
@@ -353,14 +360,13 @@ def test_notebook_structure():
 def test_matching_removes_injected_selection_on_history():
     # synthetic_register selects intervention persons with probability rising in weeks on cash benefit,
     # so the unmatched groups differ; Mahalanobis matching within sex must bring every history SMD below 0.1
-    reg = cohort.synthetic_register(n_pool=20_000, n_treated=50, seed=5)
-    base = cohort.synthetic_study("exact", seed=5)
+    reg = synthetic_register(n_pool=20_000, n_treated=50, seed=5)
+    base = synthetic_study("exact", seed=5)
     covs = ["age", "sex", "weeks_transfer_104", "weeks_transfer_156", "weeks_cash_benefit_156", "weeks_employed_156"]
     m = base.matching.model_copy(update=dict(method="nearest", distance="mahalanobis", exact=["sex"], strata={},
                                              covariates=covs, caliper=None, order="data", allow_unmatched=False))
     res = cohort.build_cohort(base.model_copy(update={"matching": m}), reg["persons"], reg["residence"], reg["weekly"],
                               reg["monthly"], reg["screening"])
-    from helpers.cohort import balance
     assert balance.max_abs_smd(res.balance, "before", cohort.HISTORY_COVARIATES) > 0.3
     assert res.match_summary["max_abs_smd_after_history"] < 0.1
     assert res.match_summary["n_treated_matched"] == 50
@@ -384,3 +390,35 @@ def test_control_who_left_benefits_in_the_index_week_is_not_a_candidate(demo_stu
     at_w = lambda res: set(res.candidates.loc[res.candidates["index_week"] == W, "person_id"])  # noqa: E731
     assert "C1" in at_w(loose)
     assert "C1" not in at_w(strict)
+
+
+# ----------------------------------------------------------------------------- stage result, notes
+def test_cohort_result_round_trip(hand):
+    study, *data = hand
+    build = cohort.build_cohort(study, *data)
+    result = cohort_stage.from_build(study, build)
+    again = cohort_stage.CohortResult.from_json(result.to_json())
+    assert again == result and again.build is None and result.build is build
+    assert again.match_summary.n_treated_matched == 2 and again.balance_covariates == build.balance_covariates
+    # the file keeps exactly the keys and values cohort_summary.json always had
+    assert json.loads(result.to_json()) == {"match_summary": build.match_summary, "timings": build.timings,
+                                            "notes": [list(n) for n in result.notes],
+                                            "balance_covariates": build.balance_covariates}
+    # the summary and the notes read back from the file; the tables need the build's frames
+    assert cohort_report.summary_text(again, study, "en").markdown == cohort_report.summary_text(result, study,
+                                                                                                 "en").markdown
+    with pytest.raises(ValueError, match="stages.cohort.run"):
+        cohort_report.baseline_table(again, study)
+
+
+def test_notes_are_worded_from_the_catalogue_with_small_counts_masked():
+    short = cohort.Note("sets_short", counts={"n": 3, "m": 1234}, fields={"ratio": 2})
+    assert cohort_stage.word_note(short, "en", 5) == (
+        "<5 of 1,234 matched intervention persons got fewer than 2 controls; their controls weigh more "
+        "(weight 1/number of controls in the set).")
+    unmatched = cohort.Note("unmatched", counts={"n": 7}, reasons=("caliper", "exhausted"))
+    assert cohort_stage.word_note(unmatched, "da", 5) == (
+        "7 personer i indsatsgruppen fik ingen kontrolperson og indgår ikke i analysen: ingen egnet kontrolperson "
+        "inden for caliper; alle egnede kontrolpersoner allerede brugt af tidligere match.")
+    lookback = cohort.Note("lookback", fields={"lookback": 520, "year": 2008, "week": 1})
+    assert "(2008-W01)" in cohort_stage.word_note(lookback, "en", 5)

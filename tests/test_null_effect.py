@@ -26,7 +26,7 @@ SCRIPT = """
 import json, sys, warnings
 warnings.filterwarnings("ignore")
 from helpers import synth
-from helpers.cohort import build as cohort
+from helpers import stages
 from helpers.outcomes import definitions as outcomes
 from helpers.stats import outcome_comparison
 from helpers.core import store
@@ -37,9 +37,7 @@ from helpers.ingest import ingest
 cfg = load_study("nulltest")
 synth.generate(cfg)
 ingest(cfg)
-res = cohort.build_cohort(cfg, persons=store.load_persons(cfg), residence=store.load_residence(cfg),
-                          weekly=store.load_weekly(cfg), monthly=store.load_monthly(cfg),
-                          screening=store.load_form(cfg, "screening"))
+res = stages.cohort.run(cfg, write=False)
 coh = res.cohort
 ids = coh["person_id"].unique()
 weekly, monthly = store.load_weekly(cfg, person_ids=ids), store.load_monthly(cfg, person_ids=ids)

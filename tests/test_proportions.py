@@ -396,15 +396,14 @@ PIPELINE = """
 import json, sys
 from helpers.config import load_study
 from helpers import ingest, synth
-from helpers.cohort import build as cohort
+from helpers import stages
 from helpers.outcomes import definitions as outcomes
 from helpers.stats import outcome_comparison
 from helpers.core import store
 s = load_study("demo")
 synth.generate(s)
 ingest.ingest(s)
-res = cohort.build_cohort(s, store.load_persons(s), store.load_residence(s), store.load_weekly(s),
-                          store.load_monthly(s), store.load_form(s, "screening"))
+res = stages.cohort.run(s, write=False)
 coh = res.cohort
 ids = coh["person_id"].unique()
 po = outcomes.evaluate_outcomes(coh, store.load_weekly(s, person_ids=ids), store.load_monthly(s, person_ids=ids),

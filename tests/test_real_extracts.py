@@ -14,20 +14,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from _extracts import (
     SHAPE_A_DATA,
     SHAPE_B_DATA,
     SHAPE_C_DATA,
     TEST_KEY,
     iso_weeks,
-    shape_a_people,
     study_spec,
     week_matrix,
     write_shape_a,
     write_shape_b,
     write_shape_c,
 )
+
 from helpers.config import load_study
 from helpers.core import calendar, paths, store
 from helpers.ingest import ingest
@@ -89,7 +88,7 @@ def test_shape_a_semicolon_latin1_age_and_one_municipality_column(project):
 
 def test_shape_a_age_reaches_the_cohort_stage(project):
     """The age from ALDER (at 2025-12-31) is the matching covariate (was 'age has 60 missing values')."""
-    from helpers.cohort import build as cohort
+    from helpers.cohort import register as cohort
 
     study, people = project("sasage", write_shape_a, SHAPE_A_DATA)
     ingest(study)

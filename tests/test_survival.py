@@ -527,7 +527,7 @@ SYNTH_SCRIPT = """
 import json
 import pandas as pd
 from helpers import synth
-from helpers.cohort import build as cohort
+from helpers import stages
 from helpers.core import store
 from helpers.stats import survival as sv
 from helpers.config import load_study
@@ -536,10 +536,7 @@ from helpers.ingest import ingest
 cfg = load_study("hrcheck")
 synth.generate(cfg)
 ingest(cfg)
-res = cohort.build_cohort(cfg, persons=store.load_persons(cfg), residence=store.load_residence(cfg),
-                          weekly=store.load_weekly(cfg), monthly=store.load_monthly(cfg),
-                          screening=store.load_form(cfg, "screening"))
-cohort.write_outputs(cfg, res)
+stages.cohort.run(cfg)
 c = pd.read_parquet(cfg.processed_dir / "cohort.parquet")
 w = store.load_weekly(cfg, first_week=int(c["index_week"].min()), person_ids=c["person_id"].unique())
 tte = sv.time_to_event(c, w, None, cfg)

@@ -50,19 +50,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from helpers.cohort.balance import effective_sample_size
 from helpers.config.schema.cohort import MatchingConfig
 from helpers.core import calendar
 
 #: Offset added to the study seed for matching draws (docs/architecture.md, "Randomness").
 MATCHING_SEED_OFFSET = 1
 
-#: Why a treated unit got no control.
+#: Why a treated unit got no control (the report's wording: catalogue ``cohort.unmatched_reason.<key>``).
 UNMATCHED_REASONS = {
-    "no_candidates": ("no eligible control in its risk set / stratum", "ingen egnet kontrolperson i samme uge/stratum"),
-    "exhausted": ("all eligible controls already used by earlier matches",
-                  "alle egnede kontrolpersoner allerede brugt af tidligere match"),
-    "caliper": ("no eligible control within the caliper", "ingen egnet kontrolperson inden for caliper"),
-    "outside_strata": ("covariate outside the strata bands", "kovariat uden for strata-intervallerne"),
+    "no_candidates": "no eligible control in its risk set / stratum",
+    "exhausted": "all eligible controls already used by earlier matches",
+    "caliper": "no eligible control within the caliper",
+    "outside_strata": "covariate outside the strata bands",
 }
 
 
@@ -394,8 +394,6 @@ def match(treated: pd.DataFrame, candidates: pd.DataFrame, config: MatchingConfi
         "reason": [reason[i] or "no_candidates" for i in um],
     })
     n_short = sum(1 for i in matched_t if len(matches[i]) < config.ratio)
-    from helpers.cohort.balance import effective_sample_size
-
     summary = {
         "method": config.method,
         "ratio": config.ratio,
@@ -439,7 +437,7 @@ def unmatched_message(unmatched: pd.DataFrame, n_treated: int, config: MatchingC
         where = sub["stratum"].value_counts().sort_index()
         shown = "; ".join(f"{lab} ({n})" for lab, n in list(where.items())[:8])
         more = f"; ... {len(where) - 8} more" if len(where) > 8 else ""
-        lines.append(f"  - {len(sub)}: {UNMATCHED_REASONS[reason][0]} [{shown}{more}]")
+        lines.append(f"  - {len(sub)}: {UNMATCHED_REASONS[reason]} [{shown}{more}]")
     tips = []
     if (unmatched["reason"] == "caliper").any():
         tips.append(f"widen matching.caliper (now {config.caliper} SD)")
@@ -457,12 +455,13 @@ def matching_benchmark(n_pool: int = 20_000, n_treated: int = 50, seed: int = 5,
                        method: str = "exact", n_index_weeks: int = 25) -> dict:
     """Time eligibility, covariates at index and matching of ``n_treated`` against a synthetic pool.
 
-    The pool is generated in memory (:func:`helpers.cohort.build.synthetic_register`); the timed
+    The pool is generated in memory (:func:`helpers.synth.register.synthetic_register`); the timed
     part is :func:`helpers.cohort.build.build_cohort` on it. Returns seconds per stage and counts.
     """
     from helpers.cohort import build as cohort
-    reg = cohort.synthetic_register(n_pool=n_pool, n_treated=n_treated, seed=seed, n_index_weeks=n_index_weeks)
-    study = cohort.synthetic_study(method=method, seed=seed)
+    from helpers.synth import register
+    reg = register.synthetic_register(n_pool=n_pool, n_treated=n_treated, seed=seed, n_index_weeks=n_index_weeks)
+    study = register.synthetic_study(method=method, seed=seed)
     t = time.perf_counter()
     result = cohort.build_cohort(study, reg["persons"], reg["residence"], reg["weekly"], reg["monthly"],
                                  reg["screening"])

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from helpers.config.schema.base import Section
 from helpers.core.codes import load_code_table
 
-#: Covariates that :func:`helpers.cohort.build.covariates_at` computes at each index week.
+#: Covariates that :func:`helpers.cohort.register.covariates_at` computes at each index week.
 NUMERIC_COVARIATES: tuple[str, ...] = (
     "age",
     "sex",

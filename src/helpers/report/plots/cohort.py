@@ -1,7 +1,8 @@
 """Figures of stage 02: the CONSORT-style flow diagram and the love plot.
 
-Both draw precomputed content: :func:`helpers.cohort.build.flow_boxes` (from the masked attrition
-log) and :func:`helpers.cohort.build.love_data` (SMDs before/after with labels).
+Both draw precomputed content: :func:`helpers.report.cohort.flow_boxes` (from the masked attrition
+log) and :func:`helpers.report.cohort.love_data` (SMDs before/after with labels); titles, legends
+and axis labels come from the catalogue (``cohort.flow.*``, ``cohort.figure.*``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyBboxPatch
 
-GROUP_TITLES = {"intervention": ("Intervention group", "Indsatsgruppe"), "control": ("Control group", "Kontrolgruppe")}
+from helpers.core.i18n import tr
 
 
 def flow_diagram(boxes: Sequence, *, ax=None, language: str = "en", fontsize: float = 7.5):
@@ -22,10 +23,12 @@ def flow_diagram(boxes: Sequence, *, ax=None, language: str = "en", fontsize: fl
     Parameters
     ----------
     boxes : sequence of FlowBox
-        From :func:`helpers.cohort.build.flow_boxes`: ``group``, ``slot`` (row), ``kind``
+        From :func:`helpers.report.cohort.flow_boxes`: ``group``, ``slot`` (row), ``kind``
         ("main" boxes form the vertical chain, "side" boxes hold exclusions), ``text``.
     ax : matplotlib Axes, optional
         Created (with a size fitted to the content) when not given.
+    language : {"en", "da"}
+        Language of the column titles.
 
     Returns
     -------
@@ -65,10 +68,10 @@ def flow_diagram(boxes: Sequence, *, ax=None, language: str = "en", fontsize: fl
     x_main = {"intervention": 0.16, "control": 0.62}
     x_side = {"intervention": 0.42, "control": 0.88}
     width_main, width_side = 0.27, 0.23
-    i = 1 if language == "da" else 0
     for grp, x in x_main.items():
         if any(b.group == grp for b in boxes):
-            ax.text(x, -1.4, GROUP_TITLES[grp][i], ha="center", va="center", fontsize=fontsize + 2, weight="bold")
+            ax.text(x, -1.4, tr(f"cohort.flow.group_title.{grp}", language), ha="center", va="center",
+                    fontsize=fontsize + 2, weight="bold")
     centres: dict[str, list[tuple[float, float, float]]] = {g: [] for g in x_main}
     for b in boxes:
         row = row_of[(b.slot, b.kind)]
@@ -104,9 +107,11 @@ def love_plot(data: pd.DataFrame, *, threshold: float = 0.1, ax=None, language: 
     Parameters
     ----------
     data : DataFrame
-        Columns ``label``, ``smd_before``, ``smd_after`` (e.g. :func:`helpers.cohort.build.love_data`).
+        Columns ``label``, ``smd_before``, ``smd_after`` (e.g. :func:`helpers.report.cohort.love_data`).
     threshold : float
         Dashed reference line(s) at this |SMD| (default 0.1).
+    language : {"en", "da"}
+        Language of the legend and the axis label.
     absolute : bool
         Plot |SMD| (default) or signed SMDs.
 
@@ -121,18 +126,16 @@ def love_plot(data: pd.DataFrame, *, threshold: float = 0.1, ax=None, language: 
     if absolute:
         before, after = np.abs(before), np.abs(after)
     y = np.arange(len(data))[::-1]
-    i = 1 if language == "da" else 0
     ax.hlines(y, np.minimum(before, after), np.maximum(before, after), color="#bbbbbb", lw=0.8, zorder=1)
-    ax.scatter(before, y, marker="o", facecolors="white", edgecolors="#b2182b", label=("Before matching", "Før matchning")[i],
-               zorder=2)
-    ax.scatter(after, y, marker="o", color="#2166ac", label=("After matching", "Efter matchning")[i], zorder=3)
+    ax.scatter(before, y, marker="o", facecolors="white", edgecolors="#b2182b",
+               label=tr("cohort.figure.before", language), zorder=2)
+    ax.scatter(after, y, marker="o", color="#2166ac", label=tr("cohort.figure.after", language), zorder=3)
     for t in ([threshold] if absolute else [-threshold, threshold]):
         ax.axvline(t, color="#555555", ls="--", lw=0.8)
     ax.axvline(0, color="#999999", lw=0.6)
     ax.set_yticks(y)
     ax.set_yticklabels(data["label"].tolist(), fontsize=8)
-    ax.set_xlabel(("|Standardized mean difference|" if absolute else "Standardized mean difference",
-                   "|Standardiseret middelværdiforskel|" if absolute else "Standardiseret middelværdiforskel")[i])
+    ax.set_xlabel(tr("cohort.figure.smd_abs" if absolute else "cohort.figure.smd", language))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
     ax.set_ylim(-0.7, len(data) - 0.3)
     ax.grid(axis="x", color="#eeeeee", lw=0.6)

@@ -1,0 +1,320 @@
+"""Stage 02 in the report: the flow diagram, the attrition table, Table 1, balance, the match summary.
+
+The item functions take the stage's :class:`~helpers.stages.cohort.CohortResult` and the
+study and return report items in the requested language (default: the study's); the
+figures and tables need the build's frames, i.e. the result of
+:func:`helpers.stages.cohort.run` (the summary and the notes also work on a result read
+back with ``CohortResult.load``). Masking comes from :mod:`helpers.disclosure.attrition`
+and :mod:`helpers.disclosure.balance`; every word from the catalogue (``cohort.*``).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.cohort.balance import smd_wide
+from helpers.cohort.build import CATEGORICAL_NUMERIC, CohortBuild
+from helpers.core.i18n import catalogue, count, tr
+from helpers.disclosure import MASK, Check, is_small
+from helpers.disclosure.attrition import mask_attrition
+from helpers.disclosure.balance import mask_balance
+from helpers.report import balance as balance_report
+from helpers.report.items import Figure, Table, Text
+from helpers.report.plots.cohort import flow_diagram, love_plot
+from helpers.stages.cohort import CohortResult
+
+#: Groups in the order of the flow diagram's columns.
+GROUPS = ("intervention", "control")
+#: Rows of the flow diagram: the attrition stages shown together.
+FLOW_SLOTS = (("screening", "register"), ("linkage",), ("eligibility",), ("matching",), ("follow_up",), ("analysis",))
+#: Catalogue prefix of covariate levels with a label (``cohort.level.<variable>.<level>``).
+LEVEL_PREFIX = "cohort.level."
+
+
+def _lang(study, language: str | None) -> str:
+    return language or study.study.language
+
+
+def _label(key: str, fallback: str, language: str) -> str:
+    """``tr(key)``, or ``fallback`` for a value the catalogue does not name (e.g. a form's own reason)."""
+    return tr(key, language) if key in catalogue() else fallback
+
+
+def _build(result: CohortResult) -> CohortBuild:
+    if result.build is None:
+        raise ValueError("CohortResult.build is empty: the cohort's tables and figures need the result of "
+                         "stages.cohort.run, not a result read back from cohort_summary.json")
+    return result.build
+
+
+# ------------------------------------------------------------------ attrition and flow
+def reason_label(reason: str, language: str) -> str:
+    """Readable label of an attrition reason (merged reasons joined by " / ")."""
+    return " / ".join(_label(f"cohort.reason.{r}", r.replace("_", " "), language) for r in str(reason).split("+"))
+
+
+def attrition_display(masked: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The (masked) attrition log as a report table with readable labels."""
+
+    def col(name: str) -> str:
+        return tr(f"cohort.attrition.column.{name}", language)
+
+    return pd.DataFrame({
+        col("group"): [_label(f"group.{g}", g, language) for g in masked["group"]],
+        col("stage"): [_label(f"cohort.stage.{s}", s, language) for s in masked["stage"]],
+        col("reason"): [reason_label(r, language) for r in masked["reason"]],
+        col("n_before"): masked["n_before"].to_numpy(),
+        col("n_excluded"): masked["n_excluded"].to_numpy(),
+        col("n_flagged"): masked["n_flagged"].to_numpy(),
+        col("n_after"): masked["n_after"].to_numpy(),
+    })
+
+
+@dataclass(frozen=True)
+class FlowBox:
+    """A box of the flow diagram: ``kind`` "main" (the chain) or "side" (exclusions/flags)."""
+
+    group: str
+    slot: int
+    kind: str
+    text: str
+
+
+def flow_boxes(masked: pd.DataFrame, language: str, *, wrap: int = 38) -> list[FlowBox]:
+    """Boxes of a CONSORT-style flow diagram, from the (masked) attrition log only.
+
+    Each group is a column: a start box (screened / register population), then per stage
+    a side box listing that stage's exclusions and flags, and a main box with the number
+    remaining. Stages without exclusions or flags get no box, except "analysed".
+    """
+    boxes: list[FlowBox] = []
+
+    def fmt(v) -> str:
+        return count(v, language) if isinstance(v, int | np.integer) else str(v)
+
+    def box(label: str, n) -> str:
+        return tr("cohort.flow.count", language, label=label, n=fmt(n))
+
+    for grp in GROUPS:
+        chain = masked[masked["group"] == grp]
+        if chain.empty:
+            continue
+        first = chain.iloc[0]
+        boxes.append(FlowBox(grp, 0, "main", _wrap(box(tr(f"cohort.flow.start.{grp}", language), first["n_before"]),
+                                                    wrap)))
+        for slot, stages in enumerate(FLOW_SLOTS, start=1):
+            part = chain[chain["stage"].isin(stages)]
+            if part.empty:
+                continue
+            lines = []
+            for _, r in part.iterrows():
+                if r["reason"] == "analysed":
+                    continue
+                if _nonzero(r["n_excluded"]):
+                    lines.append(box(reason_label(r["reason"], language), r["n_excluded"]))
+                if _nonzero(r["n_flagged"]):
+                    lines.append(tr("cohort.flow.flagged", language, label=reason_label(r["reason"], language),
+                                    n=fmt(r["n_flagged"])))
+            stage = part["stage"].iloc[-1]
+            if lines:
+                head = tr(f"cohort.flow.head.{stage if stage in ('eligibility', 'follow_up') else 'other'}", language)
+                text = head + "\n" + "\n".join(_wrap("• " + ln, wrap) for ln in lines)
+                boxes.append(FlowBox(grp, slot, "side", text))
+            if lines or stage == "analysis":
+                key = f"cohort.flow.box.{stage}"
+                if stage == "matching" and grp == "control":
+                    key = "cohort.flow.matched_controls"
+                if stage == "eligibility" and grp == "control":
+                    key = "cohort.flow.eligible_candidates"
+                if stage == "eligibility" and grp == "intervention" and part["n_excluded"].map(_nonzero).sum() == 0:
+                    key = "cohort.flow.checked_criteria"
+                boxes.append(FlowBox(grp, slot, "main", _wrap(box(tr(key, language), part["n_after"].iloc[-1]), wrap)))
+    return boxes
+
+
+def _nonzero(v) -> bool:
+    return isinstance(v, str) or (pd.notna(v) and float(v) > 0)
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.fill(line, width, subsequent_indent="  " if line.startswith("•") else "")
+                     for line in text.split("\n"))
+
+
+# ------------------------------------------------------------------ covariates and balance
+def _level_label(variable: str, level, language: str) -> str | None:
+    """Catalogue label of a covariate level (``cohort.level.<variable>.<level>``; ``1.0`` finds ``1``)."""
+    tries = [level]
+    try:
+        tries.append(int(float(level)))
+    except (TypeError, ValueError):
+        pass
+    for lv in tries:
+        key = f"{LEVEL_PREFIX}{variable}.{lv}"
+        if key in catalogue():
+            return tr(key, language)
+    return None
+
+
+def covariate_label(variable: str, level, language: str) -> str:
+    """Display label of a balance term."""
+    name = _label(f"cohort.covariate.{variable}", variable, language)
+    if level is None or (isinstance(level, float) and np.isnan(level)) or level == "":
+        return name
+    lv = _level_label(variable, level, language)
+    return f"{name}: {lv if lv else str(level).replace('_', ' ')}"
+
+
+def love_data(balance: pd.DataFrame, language: str, min_cell: int) -> tuple[pd.DataFrame, Check]:
+    """SMD before/after per term with display labels; disclosive binary terms are dropped."""
+    masked, check = mask_balance(balance, min_cell, item="love_plot")
+    wide = smd_wide(masked)
+    wide["label"] = [covariate_label(v, lv, language) for v, lv in zip(wide["variable"], wide["level"], strict=True)]
+    dropped = int(wide["smd_after"].isna().sum() + (wide["smd_before"].isna() & wide["smd_after"].notna()).sum())
+    wide = wide.dropna(subset=["smd_before", "smd_after"]).reset_index(drop=True)
+    if dropped:
+        check.notes.append(tr("check.balance.terms_not_shown", "en", n=dropped))
+    return wide, check
+
+
+def balance_display(balance: pd.DataFrame, language: str, min_cell: int) -> tuple[pd.DataFrame, Check]:
+    """Balance table for the report: means, SMD before/after and variance ratio after, per term.
+
+    Means, SMDs and variance ratios of binary terms with disclosive counts are hidden
+    (:func:`helpers.disclosure.balance.mask_balance`); no minimum or maximum is shown.
+    """
+    masked, check = mask_balance(balance, min_cell, item="balance")
+    key = ["variable", "level"]
+    masked = masked.assign(level=masked["level"].fillna(""))
+    b = masked[masked["sample"] == "before"].set_index(key)
+    a = masked[masked["sample"] == "after"].set_index(key)
+    sep = tr("cohort.decimal_sep", language)
+
+    def f(v, d: int) -> str:
+        return "" if pd.isna(v) else f"{v:.{d}f}".replace(".", sep)
+
+    def col(name: str) -> str:
+        return tr(f"cohort.balance.column.{name}", language)
+
+    rows = []
+    for k in a.index:
+        var, lev = k
+        kind = a.loc[k, "kind"]
+        d = 3 if kind == "binary" or var == "distance" else 1
+        rows.append({
+            col("covariate"): covariate_label(var, lev or None, language),
+            col("mean_treated"): f(a.loc[k, "mean_treated"], d),
+            col("mean_pool"): f(b.loc[k, "mean_control"], d) if k in b.index else "",
+            col("mean_control"): f(a.loc[k, "mean_control"], d),
+            col("smd_before"): f(b.loc[k, "smd"], 3) if k in b.index else "",
+            col("smd_after"): f(a.loc[k, "smd"], 3),
+            col("var_ratio"): f(a.loc[k, "var_ratio"], 2),
+        })
+    table = pd.DataFrame(rows)
+    stats = table.columns[1:]
+    hidden = (table[stats] == "").all(axis=1)
+    if hidden.any():
+        check.notes.append(tr("check.balance.terms_not_shown", "en", n=int(hidden.sum())))
+    return table[~hidden].reset_index(drop=True), check
+
+
+def _level_labels(persons: pd.DataFrame, covs: list[str], language: str) -> dict[str, dict]:
+    """Table 1 level names: the catalogue's (keyed by the value and its text), else the value without underscores."""
+    out: dict[str, dict] = {}
+    for key in catalogue():
+        if key.startswith(LEVEL_PREFIX):
+            variable, _, level = key[len(LEVEL_PREFIX):].rpartition(".")
+            text = tr(key, language)
+            out.setdefault(variable, {})[level] = text
+            if level.isdigit():
+                out[variable][int(level)] = text
+    for c in ("benefit_category", "benefit_subcategory", "activity"):
+        if c in covs:
+            out[c] = {lv: str(lv).replace("_", " ") for lv in persons[c].dropna().unique()}
+    return out
+
+
+# ------------------------------------------------------------------ report items
+def flow_figure(result: CohortResult, study, language: str | None = None) -> Figure:
+    """The CONSORT-style flow diagram, from the masked attrition log."""
+    lang = _lang(study, language)
+    masked, check = mask_attrition(_build(result).attrition, study.study.min_cell, item="flow_diagram")
+    ax = flow_diagram(flow_boxes(masked, lang), language=lang)
+    return Figure("flow_diagram", ax.figure, check)
+
+
+def attrition_table(result: CohortResult, study, language: str | None = None) -> Table:
+    """Attrition by step and group (the same masked log as the flow diagram)."""
+    lang = _lang(study, language)
+    masked, check = mask_attrition(_build(result).attrition, study.study.min_cell, item="attrition")
+    return Table("attrition", attrition_display(masked, lang), check, note=tr("cohort.note.attrition", lang))
+
+
+def baseline_table(result: CohortResult, study, language: str | None = None) -> Table:
+    """Table 1 of the analysis cohort (one row per person; SMD after matching, weighted)."""
+    lang = _lang(study, language)
+    build = _build(result)
+    covs = [c for c in build.balance_covariates if c != "distance"]
+    persons = build.cohort.drop_duplicates(["person_id", "group"])
+    labels = {c: _label(f"cohort.covariate.{c}", c, lang) for c in covs}
+    groups = {g: tr(f"group.{g}", lang) for g in GROUPS}
+    frame, check = balance_report.table_one(
+        persons, covs, "group", min_cell=study.study.min_cell, item="table1", group_labels=groups, labels=labels,
+        level_labels=_level_labels(persons, covs, lang), categorical=[c for c in CATEGORICAL_NUMERIC if c in covs],
+        smd=build.balance_after, language=lang)
+    return Table("table1", frame, check, note=tr("cohort.note.table1", lang))
+
+
+def love_figure(result: CohortResult, study, language: str | None = None) -> Figure:
+    """Absolute SMDs before and after matching (terms with disclosive counts left out)."""
+    lang = _lang(study, language)
+    love, check = love_data(_build(result).balance, lang, study.study.min_cell)
+    ax = love_plot(love, threshold=study.matching.smd_threshold, language=lang)
+    return Figure("love_plot", ax.figure, check)
+
+
+def balance_table(result: CohortResult, study, language: str | None = None) -> Table:
+    """Covariate balance before and after matching, per term."""
+    frame, check = balance_display(_build(result).balance, _lang(study, language), study.study.min_cell)
+    return Table("balance", frame, check)
+
+
+def summary_text(result: CohortResult, study, language: str | None = None) -> Text:
+    """How many were matched, how, and the balance achieved (counts masked)."""
+    lang = _lang(study, language)
+    s = result.match_summary
+    mc = study.study.min_cell
+    sep = tr("cohort.decimal_sep", lang)
+
+    def cnt(k: int) -> str:
+        return MASK.format(min_cell=mc) if is_small(k, mc) else count(k, lang)
+
+    def dec(x: float) -> str:
+        return f"{x:.3f}".replace(".", sep)
+
+    if s.method == "exact":
+        how = tr("cohort.summary.how.exact", lang,
+                 strata=", ".join(list(study.matching.strata) + list(study.matching.exact)))
+    elif s.distance == "mahalanobis":
+        cal = tr("cohort.summary.how.caliper_logit", lang, caliper=s.caliper_sd) if s.caliper_sd else ""
+        how = tr("cohort.summary.how.mahalanobis", lang, caliper=cal)
+    else:
+        cal = tr("cohort.summary.how.caliper", lang, caliper=s.caliper_sd) if s.caliper_sd else ""
+        logit = tr("cohort.summary.how.logit", lang) if s.distance == "logit" else ""
+        how = tr("cohort.summary.how.propensity", lang, logit=logit, caliper=cal)
+    replacement = tr("cohort.summary.with_replacement" if s.replace else "cohort.summary.without_replacement", lang)
+    return Text(tr("cohort.summary.sentence", lang, n_matched=cnt(s.n_treated_matched), n_treated=cnt(s.n_treated),
+                   ratio=s.ratio, replacement=replacement, n_controls=cnt(s.n_controls_unique),
+                   n_eligible=cnt(s.n_eligible_control_persons), n_weeks=s.n_index_weeks, how=how,
+                   smd_after=dec(s.max_abs_smd_after), smd_history=dec(s.max_abs_smd_after_history),
+                   threshold=str(study.matching.smd_threshold).replace(".", sep),
+                   smd_before=dec(s.max_abs_smd_before)))
+
+
+def notes_text(result: CohortResult, study, language: str | None = None) -> list[Text]:
+    """The build's notes (data coverage, persons kept despite failing criteria, ...), one text each."""
+    return [Text(t) for t in result.note_texts(_lang(study, language))]

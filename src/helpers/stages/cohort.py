@@ -1,0 +1,160 @@
+"""Stage 02: the study population, matched controls, balance and the attrition log.
+
+:func:`run` reads the processed store (persons, residence, weekly codes, monthly employment,
+the screening form), builds the cohort (:func:`helpers.cohort.build.build_cohort`), writes
+``cohort.parquet``, ``attrition.parquet``, ``balance.parquet`` and ``cohort_summary.json``
+and returns a :class:`CohortResult`. Later stages read the cohort with
+:func:`helpers.core.store.load_cohort`.
+
+The result file keeps the content ``cohort_summary.json`` always had: the matching summary,
+the timings, the notes (worded in English and Danish from the catalogue, ``cohort.note.*``,
+with small counts masked) and the balance covariates.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+from helpers.cohort.build import CohortBuild, Note, build_cohort, write_outputs
+from helpers.core import store
+from helpers.core.i18n import LANGUAGES, tr
+from helpers.disclosure import MASK, is_small
+from helpers.stages.base import StageResult
+
+
+class MatchSummary(BaseModel):
+    """How the match went (:attr:`helpers.cohort.matching.MatchResult.summary` plus pool counts)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="constants")
+
+    method: str
+    ratio: int
+    replace: bool
+    distance: str | None
+    distance_ps: bool
+    caliper_sd: float | None
+    caliper: float | None
+    n_treated: int
+    n_treated_matched: int
+    n_unmatched: int
+    n_unmatched_no_candidates: int
+    n_unmatched_exhausted: int
+    n_unmatched_caliper: int
+    n_unmatched_outside_strata: int
+    n_sets_short: int
+    n_candidate_rows: int
+    n_candidate_persons: int
+    n_control_rows: int
+    n_controls_unique: int
+    ess_control: float
+    seconds: float
+    n_eligible_control_persons: int
+    n_index_weeks: int
+    max_abs_smd_after: float
+    max_abs_smd_after_history: float
+    max_abs_smd_before: float
+
+
+class CohortResult(StageResult):
+    """What stage 02 found (the content of ``cohort_summary.json``).
+
+    Attributes
+    ----------
+    match_summary : MatchSummary
+    timings : dict
+        Seconds per step of the build.
+    notes : list of (str, str)
+        What the report says about the build, in English and Danish (counts masked).
+    balance_covariates : list of str
+        Covariates of the balance table, in order.
+    """
+
+    FILE = "cohort_summary.json"
+
+    match_summary: MatchSummary
+    timings: dict[str, float]
+    notes: list[tuple[str, str]]
+    balance_covariates: list[str]
+    _build: CohortBuild | None = PrivateAttr(default=None)
+
+    @property
+    def build(self) -> CohortBuild | None:
+        """The frames of :func:`helpers.cohort.build.build_cohort` (only right after :func:`run`)."""
+        return self._build
+
+    @property
+    def cohort(self) -> pd.DataFrame | None:
+        """The analysis cohort (``cohort.parquet``; only right after :func:`run`)."""
+        return None if self._build is None else self._build.cohort
+
+    @property
+    def attrition(self) -> pd.DataFrame | None:
+        """The unmasked attrition log (``attrition.parquet``; only right after :func:`run`)."""
+        return None if self._build is None else self._build.attrition
+
+    @property
+    def balance(self) -> pd.DataFrame | None:
+        """Balance before and after matching (``balance.parquet``; only right after :func:`run`)."""
+        return None if self._build is None else self._build.balance
+
+    def note_texts(self, language: str) -> list[str]:
+        """The notes in ``language``."""
+        i = LANGUAGES.index(language)
+        return [pair[i] for pair in self.notes]
+
+
+def _count(k: int, min_cell: int) -> str:
+    """A count for a sentence of the report; masked when in 1..min_cell-1."""
+    if is_small(k, min_cell):
+        return MASK.format(min_cell=min_cell)
+    return f"{k:,}"
+
+
+def word_note(note: Note, language: str, min_cell: int) -> str:
+    """A :class:`~helpers.cohort.build.Note` in ``language`` (catalogue ``cohort.note.<key>``), counts masked."""
+    fields = {name: _count(k, min_cell) for name, k in note.counts.items()}
+    fields.update(note.fields)
+    if note.reasons:
+        fields["reasons"] = "; ".join(tr(f"cohort.unmatched_reason.{r}", language) for r in note.reasons)
+    return tr(f"cohort.note.{note.key}", language, **fields)
+
+
+def from_build(study, build: CohortBuild) -> CohortResult:
+    """The :class:`CohortResult` of a :func:`helpers.cohort.build.build_cohort` build (carrying it)."""
+    mc = study.study.min_cell
+    result = CohortResult(
+        match_summary=MatchSummary(**build.match_summary), timings=build.timings,
+        notes=[tuple(word_note(n, lang, mc) for lang in LANGUAGES) for n in build.notes],
+        balance_covariates=build.balance_covariates)
+    result._build = build
+    return result
+
+
+def run(study, *, write: bool = True) -> CohortResult:
+    """Eligibility, matched controls, balance and the attrition log from the processed store.
+
+    Parameters
+    ----------
+    study : Study
+    write : bool
+        Write ``cohort.parquet``, ``attrition.parquet``, ``balance.parquet`` and
+        ``cohort_summary.json`` in the study's processed folder.
+
+    Returns
+    -------
+    CohortResult
+
+    Raises
+    ------
+    helpers.cohort.register.CohortError, helpers.cohort.matching.MatchingError
+        See :func:`helpers.cohort.build.build_cohort`.
+    """
+    build = build_cohort(study, persons=store.load_persons(study), residence=store.load_residence(study),
+                         weekly=store.load_weekly(study), monthly=store.load_monthly(study),
+                         screening=store.load_form(study, "screening"))
+    result = from_build(study, build)
+    if write:
+        write_outputs(study, build)
+        result.save(study.processed_dir)
+    return result
