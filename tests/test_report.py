@@ -255,11 +255,25 @@ def _aggregates(folder: Path) -> None:
          "horizon_total_years": 10, "p_npv_positive": 0.83}))
 
 
+def _summary(study, folder, language):
+    """The summary composed from the hand-made aggregates of :func:`_aggregates`."""
+    import pandas as pd
+
+    from helpers.report import summary
+    from helpers.stages.survival import SurvivalResult
+
+    groups = pd.read_parquet(folder / "cohort.parquet")["group"].value_counts()
+    # a partial result: only the fields the summary reads (model_construct skips validation)
+    surv = SurvivalResult.model_construct(**json.loads((folder / "survival_results.json").read_text()))
+    return summary.compose(study, language, group_sizes=(int(groups["intervention"]), int(groups["control"])),
+                           outcome_rows=pd.read_parquet(folder / "outcome_results.parquet"), survival_result=surv,
+                           investment_results=json.loads((folder / "investment_results.json").read_text()))
+
+
 def test_summary_is_written_from_aggregates_in_both_languages(tmp_path, en, monkeypatch):
-    from helpers.report import narrative
     monkeypatch.setattr(paths, "PROCESSED_DIR", tmp_path / "processed")
     _aggregates(tmp_path)
-    text = "\n".join(narrative.summary_paragraphs(en, tmp_path, "en"))
+    text = "\n".join(_summary(en, tmp_path, "en"))
     assert "compares 50 persons who took part in the programme with 50 control persons" in text
     assert ("End of programme: 24% in the programme group vs 6% of controls, difference 18.0 percentage points "
             "(95% CI 4.0 to 31.0; p = 0.021)") in text
@@ -271,16 +285,16 @@ def test_summary_is_written_from_aggregates_in_both_languages(tmp_path, en, monk
             "to 0.5)") in text
     assert "for the public sector as a whole a net gain of DKK 2.5 million" in text
     assert "Over 10 years" in text and "In 83% of the simulated scenarios" in text
-    da = "\n".join(narrative.summary_paragraphs(en, tmp_path, "da"))
+    da = "\n".join(_summary(en, tmp_path, "da"))
     assert "24 % i indsatsgruppen mod 6 % af kontrolpersonerne, forskel 18,0 procentpoint" in da
     assert "hazard ratio 2,31 (95 %-KI 1,20 til 4,45; p = 0,012)" in da
     assert "for kommunen en nettoudgift på 1,3 mio. kr." in da
 
 
 def test_summary_says_which_stages_did_not_run(tmp_path, en, monkeypatch):
-    from helpers.report import narrative
+    from helpers.report import summary
     monkeypatch.setattr(paths, "PROCESSED_DIR", tmp_path / "processed")
-    text = " ".join(narrative.summary_paragraphs(en, tmp_path / "empty", "en"))
+    text = " ".join(summary.paragraphs(en, tmp_path / "empty", "en"))
     for stage in ("cohort stage did not run", "outcome stage did not run", "time-to-event stage did not run",
                   "investment stage did not run"):
         assert stage in text

@@ -11,6 +11,7 @@ import sys
 
 from helpers.core.i18n import join_and, short, tr
 from helpers.report.items import Text
+from helpers.report.outcome_rules import outcome_rules_text
 
 
 def _lang(study, language: str | None) -> str:
@@ -118,3 +119,8 @@ def software(study, packages: dict[str, str], language: str | None = None) -> Te
     names = ", ".join(f"{k} {v}" for k, v in packages.items() if k != "helpers")
     return Text(tr("methods.software", _lang(study, language), python=sys.version.split()[0], system=platform.system(),
                    packages=names))
+
+
+def outcomes(study, language: str | None = None) -> Text:
+    """The outcome definitions, in words (:func:`helpers.report.outcome_rules.outcome_rules_text`)."""
+    return Text(outcome_rules_text(study, _lang(study, language)))

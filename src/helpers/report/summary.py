@@ -1,0 +1,182 @@
+"""The plain-language summary: the report's first section, written from the stages' typed results.
+
+Each paragraph reads one stage's saved result (:class:`~helpers.stages.cohort.CohortResult`,
+:class:`~helpers.stages.outcomes.OutcomesResult`, :class:`~helpers.stages.survival.SurvivalResult`,
+``investment_results.json``); a stage that has not run gets a sentence saying so, so the
+summary always renders. Words are in the catalogue (``summary.*``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from helpers import disclosure
+from helpers.config import Study
+from helpers.core.i18n import number, tr
+from helpers.report.items import Text
+from helpers.report.outcomes import format_p
+from helpers.stages.cohort import CohortResult
+from helpers.stages.outcomes import OutcomesResult
+from helpers.stages.survival import SurvivalResult
+
+
+def _is_num(x: Any) -> bool:
+    try:
+        return x is not None and not isinstance(x, (str, bool)) and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def p_text(p: Any, language: str) -> str:
+    """``p = 0.041`` / ``p < 0.001`` with :func:`helpers.report.outcomes.format_p`'s rounding (decimal comma in Danish)."""
+    text = format_p(None if p is None or isinstance(p, str) else float(p))
+    text = tr("summary.p_below", language, p=text[1:]) if text.startswith("<") else tr("summary.p", language, p=text)
+    return text.replace(".", ",") if language == "da" else text
+
+
+def population(study: Study, language: str, group_sizes: tuple[int, int] | None) -> str:
+    """Who is compared with whom, and how the controls were found.
+
+    ``group_sizes`` is (intervention rows, control rows) of the cohort, None when the cohort stage did not run.
+    """
+    if group_sizes is None:
+        return tr("summary.missing.cohort", language)
+    m = study.study.min_cell
+    show = {k: (disclosure.MASK.format(min_cell=m) if disclosure.is_small(v, m) else str(v))
+            for k, v in zip(("int", "ctl"), group_sizes, strict=True)}
+    how = ("exact" if study.matching.method == "exact"
+           else "mahalanobis" if study.matching.distance == "mahalanobis" else "propensity")
+    return tr("summary.population.text", language, n_int=show["int"], n_ctl=show["ctl"],
+              how=tr(f"summary.population.how.{how}", language))
+
+
+def outcomes(study: Study, language: str, res: pd.DataFrame | None) -> list[str]:
+    """The primary outcome at each follow-up point, and how many secondary comparisons differ.
+
+    ``res`` is :meth:`OutcomesResult.table` (masked rows), None when the outcome stage did not run.
+    """
+    if res is None:
+        return [tr("summary.missing.outcomes", language)]
+    out = []
+    prim = res[res["role"] == "primary"] if "role" in res else res.iloc[0:0]
+    if len(prim):
+        label = str(prim["outcome_label"].iloc[0])
+        parts = []
+        for _, r in prim.iterrows():
+            masked = bool(r.get("masked_int", False)) or bool(r.get("masked_ctl", False))
+            hl = str(r.get("horizon_label", r["horizon"]))
+            if masked or not (_is_num(r.get("pct_int")) and _is_num(r.get("pct_ctl"))):
+                parts.append(tr("summary.primary.masked", language, horizon=hl))
+                continue
+            diff = ""
+            if _is_num(r.get("rd")):
+                rd, lo, hi = (100 * float(r[k]) for k in ("rd", "rd_lower", "rd_upper"))  # shares -> points
+                diff = tr("summary.primary.difference", language, rd=number(rd, 1, language),
+                          low=number(lo, 1, language), high=number(hi, 1, language),
+                          p=p_text(r.get("p_value"), language))
+            parts.append(tr("summary.primary.point", language, horizon=hl, pct_int=number(r["pct_int"], 0, language),
+                            pct_ctl=number(r["pct_ctl"], 0, language), difference=diff))
+        sig = prim["p_value"].astype(float) < 0.05 if "p_value" in prim else pd.Series(dtype=bool)
+        verdict = (tr("summary.primary.significant", language, n_sig=int(sig.sum()), n=len(prim)) if len(sig)
+                   else "")
+        out.append(tr("summary.primary.head", language, label=label.lower()) + "; ".join(parts) + ". " + verdict)
+    sec = res[res["role"] == "secondary"] if "role" in res else res.iloc[0:0]
+    if len(sec) and "p_adjusted" in sec:
+        padj = pd.to_numeric(sec["p_adjusted"], errors="coerce")
+        out.append(tr("summary.secondary", language, tested=int(padj.notna().sum()), n_sig=int((padj < 0.05).sum()),
+                      method=study.outcomes.multiplicity))
+    return out
+
+
+def survival(study: Study, language: str, res: SurvivalResult | None) -> str:
+    """The hazard ratio of lasting self-support and the restricted mean weeks after it."""
+    if res is None:
+        return tr("summary.missing.survival", language)
+    if not _is_num(res.hr):
+        return tr("summary.survival.not_estimable", language)
+    direction = tr("summary.survival.faster" if float(res.hr) > 1 else "summary.survival.slower", language)
+    text = tr("summary.survival.hr", language, weeks=study.survival.lasting_weeks, direction=direction,
+              hr=number(res.hr, 2, language), low=number(res.hr_ci_low, 2, language),
+              high=number(res.hr_ci_high, 2, language), p=p_text(res.hr_p, language))
+    if _is_num(res.rmst_difference_weeks):
+        text += tr("summary.survival.rmst", language, horizon=number(res.rmst_horizon_weeks, 0, language),
+                   d=number(res.rmst_difference_weeks, 1, language),
+                   low=number(res.rmst_difference_ci_low, 1, language),
+                   high=number(res.rmst_difference_ci_high, 1, language))
+    return text
+
+
+def _find(study: Study, name: str, output_dir: str | Path | None) -> Path | None:
+    for folder in ([Path(output_dir)] if output_dir else []) + [study.processed_dir]:
+        if (folder / name).exists():
+            return folder / name
+    return None
+
+
+def investment(study: Study, language: str, res: dict | None) -> str:
+    """Net present value per actor over the horizon, and the chance that it is positive.
+
+    ``res`` is the content of ``investment_results.json``, None when the investment stage did not run.
+    """
+    if res is None:
+        return tr("summary.missing.investment", language)
+    parts = []
+    for actor in study.investment.perspective:
+        v = (res.get("npv") or {}).get(actor)
+        if not isinstance(v, dict) or not _is_num(v.get("estimate")):
+            continue
+        npv, lo, hi = v.get("estimate"), v.get("ci_low"), v.get("ci_high")
+        ci = ""
+        if _is_num(lo) and _is_num(hi):
+            ci = tr("summary.investment.ci", language, npv=number(float(npv) / 1e6, 1, language),
+                    low=number(float(lo) / 1e6, 1, language), high=number(float(hi) / 1e6, 1, language))
+        word = tr("summary.investment.gain" if float(npv) >= 0 else "summary.investment.cost", language)
+        parts.append(tr("summary.investment.actor", language, actor=tr(f"actor_phrase.{actor}", language), word=word,
+                        amount=number(abs(float(npv)) / 1e6, 1, language), ci=ci))
+    years = res.get("horizon_total_years") or study.investment.horizon_years
+    p_pos = res.get("p_npv_positive")
+    sens = getattr(study.investment, "sensitivity", None)
+    extra = ""
+    if parts and _is_num(p_pos):
+        extra = tr("summary.investment.monte_carlo", language, pct=number(100 * float(p_pos), 0, language),
+                   actor=tr(f"actor_phrase.{getattr(sens, 'actor', 'public')}", language))
+    if not parts:
+        return tr("summary.investment.see_section", language)
+    if res.get("tax"):
+        extra += tr("summary.investment.tax", language)
+    return tr("summary.investment.text", language, years=years, parts="; ".join(parts)) + extra
+
+
+def compose(study: Study, language: str, *, group_sizes: tuple[int, int] | None,
+            outcome_rows: pd.DataFrame | None, survival_result: SurvivalResult | None,
+            investment_results: dict | None) -> list[str]:
+    """The summary's paragraphs from the stages' results (None: the stage did not run)."""
+    paras = [population(study, language, group_sizes), *outcomes(study, language, outcome_rows),
+             survival(study, language, survival_result), investment(study, language, investment_results)]
+    if study.study.synthetic:
+        paras.append(tr("summary.synthetic", language))
+    return paras
+
+
+def paragraphs(study: Study, output_dir: str | Path | None = None, language: str | None = None) -> list[str]:
+    """The plain-language summary as Markdown paragraphs, from the stages' saved results."""
+    cohort = CohortResult.load_or_none(study)
+    outcome_result = OutcomesResult.load_or_none(study)
+    inv_path = _find(study, "investment_results.json", output_dir)
+    return compose(
+        study, language or study.study.language,
+        group_sizes=None if cohort is None else (cohort.match_summary.n_treated_matched,
+                                                 cohort.match_summary.n_control_rows),
+        outcome_rows=None if outcome_result is None else outcome_result.table(),
+        survival_result=SurvivalResult.load_or_none(study),
+        investment_results=None if inv_path is None else json.loads(inv_path.read_text(encoding="utf-8")))
+
+
+def summary_text(study: Study, output_dir: str | Path | None = None, language: str | None = None) -> list[Text]:
+    """The summary's paragraphs as report items."""
+    return [Text(p) for p in paragraphs(study, output_dir, language)]
