@@ -23,7 +23,6 @@ HEAVY = {"statsmodels", "pyreadstat", "duckdb", "pypdf", "psutil"}
 #: Modules that still import inside functions (to be fixed; this list only shrinks).
 INNER_IMPORTS = {
     "helpers.bench", "helpers.cohort.matching", "helpers.ingest", "helpers.ingest.convert",
-    "helpers.runner",
 }
 
 

@@ -79,7 +79,7 @@ def test_skipped_notebooks_without_costs(demo_study):
     study.investment.intervention_cost_total = None
     study.data.forms.costs = None
     skipped = runner.skipped_notebooks(study)
-    assert list(skipped) == ["05_investment.ipynb"] and "no intervention costs" in skipped["05_investment.ipynb"][0]
+    assert list(skipped) == ["06_investment.ipynb"] and "no intervention costs" in skipped["06_investment.ipynb"][0]
 
 
 def test_failure_note_does_not_claim_a_previous_report(tmp_path, monkeypatch):

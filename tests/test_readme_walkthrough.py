@@ -119,11 +119,11 @@ def test_report_runs_and_the_numbers_are_the_hand_made_ones(walkthrough):
     root, log, key = walkthrough
     proc = log["report"]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "[check] mystudy" in proc.stdout and "05_investment.ipynb skipped" in proc.stdout
+    assert "[check] mystudy" in proc.stdout and "06_investment.ipynb skipped" in proc.stdout
     report = root / "reports" / NAME
     assert (report / "report.html").exists()
     skipped = json.loads((report / "skipped_sections.json").read_text(encoding="utf-8"))
-    assert [s["notebook"] for s in skipped] == ["05_investment.ipynb"]
+    assert [s["notebook"] for s in skipped] == ["06_investment.ipynb"]
     processed = root / "data" / "processed" / NAME
     att = pd.read_parquet(processed / "attrition.parquet")
 

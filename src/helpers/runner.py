@@ -27,8 +27,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+import papermill as pm
+from jupyter_client.manager import AsyncKernelManager
+
+from helpers import synth
 from helpers.config import Study, StudyConfigError, load_study
 from helpers.core import paths
+from helpers.core.atomic import replace_dir, write_json
+from helpers.ingest.check import check_study
+from helpers.report import assemble
+from helpers.report import pdf as pdfmod
+from helpers.report.assemble import AssemblyError, DisclosureFailure
 from helpers.report.reporter import OUTPUT_ENV
 
 DEFAULT_KERNEL = "dream-eval"
@@ -42,8 +52,6 @@ def _ipc_kernel_manager():
     Nothing leaves the machine either way; IPC also avoids ipykernel's warning about
     unencrypted TCP in every run's output.
     """
-    from jupyter_client.manager import AsyncKernelManager
-
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             kwargs.setdefault("transport", "ipc")
@@ -60,10 +68,17 @@ class InputCheckFailed(RuntimeError):
     """The input checks found errors; the message is the table of ``make check``."""
 
 
-def skipped_notebooks(study: Study) -> dict[str, tuple[str, str]]:
+def notebook_of(stage: str, notebooks_dir: Path | None = None) -> str:
+    """File name of the notebook of ``stage`` (``NN_<stage>.ipynb``)."""
+    folder = notebooks_dir or paths.NOTEBOOKS_DIR
+    found = sorted(folder.glob(f"[0-9][0-9]_{stage}.ipynb"))
+    return found[0].name if found else f"NN_{stage}.ipynb"
+
+
+def skipped_notebooks(study: Study, notebooks_dir: Path | None = None) -> dict[str, tuple[str, str]]:
     """Notebooks the study's inputs cannot feed: ``{notebook file: (reason en, reason da)}``.
 
-    - ``05_investment.ipynb`` when there are no intervention costs: neither
+    - the investment notebook when there are no intervention costs: neither
       ``investment.intervention_cost_total`` nor a costs form (``data.forms.costs``), as
       ``investment.costs_source`` requires.
     """
@@ -74,7 +89,7 @@ def skipped_notebooks(study: Study) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     if (source == "auto" and not (has_total or has_form)) or (source == "total" and not has_total) or (
             source == "form" and not has_form):
-        out["05_investment.ipynb"] = (
+        out[notebook_of("investment", notebooks_dir)] = (
             "the study has no intervention costs (investment.intervention_cost_total is not set and there is no "
             "costs form, data.forms.costs), so the investment calculation was skipped",
             "studiet har ingen omkostninger til indsatsen (investment.intervention_cost_total er ikke sat, og der er "
@@ -85,8 +100,6 @@ def skipped_notebooks(study: Study) -> dict[str, tuple[str, str]]:
 
 def input_check(study: Study, log=print) -> None:
     """Run the checks of ``make check``; raise :class:`InputCheckFailed` with their table on errors."""
-    from helpers.ingest.check import check_study
-
     log(f"[check] {study.name}: checking the extract and the forms")
     report = check_study(study)
     if not report.ok:
@@ -118,7 +131,6 @@ def ensure_data(study: Study, log=print) -> None:
     except StudyConfigError:
         if not (study.study.synthetic and study.synthetic is not None):
             raise
-        from helpers import synth
         log(f"[data] generating synthetic data for {study.name} into {study.raw_dir}")
         synth.generate(study)
         study.check_inputs()
@@ -126,8 +138,6 @@ def ensure_data(study: Study, log=print) -> None:
 
 def _describe_failure(nb_path: Path, out_path: Path, err: Exception) -> str:
     """Message naming the notebook, the failing cell (1-based, as in the source notebook) and the error."""
-    import nbformat
-
     cell_no, first_line = "?", ""
     try:
         executed = nbformat.read(out_path, as_version=4)
@@ -163,16 +173,13 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
     NotebookFailed
         A notebook raised; the previous report is left in place.
     """
-    import papermill as pm
-
-    from helpers.report import assemble
     t0 = time.time()
     study = load_study(study_name)
     ensure_data(study, log=log)
     to_run = notebooks(notebook_dir)
     if any(nb.name == INGEST_NOTEBOOK for nb in to_run):
         input_check(study, log=log)
-    skipped = skipped_notebooks(study)
+    skipped = skipped_notebooks(study, notebook_dir)
     final = paths.report_dir(study.name)
     staging = final.with_name(f".staging-{study.name}-{os.getpid()}")
     if staging.exists():
@@ -183,8 +190,6 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
     timings: dict[str, float] = {}
     try:
         if skipped:
-            from helpers.core.atomic import write_json
-
             write_json(staging / "skipped_sections.json",
                        [{"notebook": k, "reason_en": en, "reason_da": da} for k, (en, da) in skipped.items()])
         for nb_path in to_run:
@@ -229,13 +234,10 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
             os.environ.pop(OUTPUT_ENV, None)
         else:
             os.environ[OUTPUT_ENV] = old_env
-    from helpers.core.atomic import replace_dir
-
     replace_dir(staging, final)
     html_final = final / html_path.name
     if pdf is None or pdf:
         try:
-            from helpers.report import pdf as pdfmod
             if pdfmod.find_chromium() is not None:
                 pdfmod.print_pdf(html_final, final / "report.pdf")
                 log(f"[pdf] {final / 'report.pdf'}")
@@ -278,8 +280,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def assemble_errors() -> tuple[type[Exception], ...]:
     """Errors of report assembly that end a run with a message instead of a traceback."""
-    from helpers.report.assemble import AssemblyError, DisclosureFailure
-
     return (AssemblyError, DisclosureFailure)
 
 
