@@ -149,3 +149,24 @@ def test_no_imports_inside_functions():
     assert not bad, f"imports inside functions (move them to the top of the module): {bad}"
     clean = sorted(n for n in INNER_IMPORTS if n not in modules() or not _inner_imports(modules()[n]))
     assert not clean, f"remove from INNER_IMPORTS (no inner imports left): {clean}"
+
+
+def test_stages_table_matches_the_package():
+    """docs/architecture.md names every stage module of helpers.stages, with its result class and file, and no other."""
+    import importlib
+    import re
+
+    from helpers.stages.base import StageResult
+
+    doc = (SRC.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = doc.split("<!-- stages-table -->")[1].split("<!-- /stages-table -->")[0]
+    rows = re.findall(r"^\| (\w+) \| `([\w.]+)` \| `(\w+)` \| `([\w.]+)` \|$", table, re.M)
+    assert rows, "no stage rows found between the stages-table markers"
+    documented = {stage for stage, *_ in rows}
+    present = {p.stem for p in (PACKAGE / "stages").glob("*.py") if p.stem not in ("__init__", "base")}
+    assert documented == present, f"documented {sorted(documented)}, in src/helpers/stages {sorted(present)}"
+    for stage, module, result, file in rows:
+        mod = importlib.import_module(module)
+        assert callable(getattr(mod, "run", None)), f"{module} has no run()"
+        cls = getattr(mod, result)
+        assert issubclass(cls, StageResult) and cls.FILE == file, f"{module}.{result}: FILE is {cls.FILE!r}"

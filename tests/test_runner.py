@@ -88,3 +88,13 @@ def test_notebook_list_is_sorted(tmp_path):
         (tmp_path / name).write_text("{}")
     assert [p.name for p in runner.notebooks(tmp_path)] == ["02_a.ipynb", "10_b.ipynb"]
     shutil.rmtree(tmp_path)
+
+
+def test_kernel_sockets_are_private_to_the_run(tmp_path):
+    """Two runs from the same notebooks folder must not share IPC socket names (they did: "Invalid Signature")."""
+    from helpers.runner import _ipc_kernel_manager
+
+    a = _ipc_kernel_manager(str(tmp_path / "a" / "01"))()
+    b = _ipc_kernel_manager(str(tmp_path / "b" / "01"))()
+    assert a.transport == b.transport == "ipc"
+    assert a.ip == str(tmp_path / "a" / "01") and a.ip != b.ip

@@ -23,6 +23,7 @@ import argparse
 import os
 import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,15 +47,19 @@ DEFAULT_KERNEL = "dream-eval"
 INGEST_NOTEBOOK = "01_ingest.ipynb"
 
 
-def _ipc_kernel_manager():
+def _ipc_kernel_manager(socket_base: str):
     """A kernel manager that talks to the kernel over local IPC sockets instead of TCP.
 
     Nothing leaves the machine either way; IPC also avoids ipykernel's warning about
-    unencrypted TCP in every run's output.
+    unencrypted TCP in every run's output. The sockets are ``<socket_base>-<n>``: without an
+    explicit base jupyter_client names them ``kernel-ipc-<n>`` in the working directory, so
+    two runs from the same notebooks folder at the same time could pick the same socket and
+    talk to each other's kernel ("Invalid Signature").
     """
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", socket_base)
             super().__init__(**kwargs)
 
     return IPCKernelManager
@@ -188,6 +193,7 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
     old_env = os.environ.get(OUTPUT_ENV)
     os.environ[OUTPUT_ENV] = str(staging)
     timings: dict[str, float] = {}
+    sockets: str | None = None  # private folder of this run's kernel sockets
     try:
         if skipped:
             write_json(staging / "skipped_sections.json",
@@ -198,6 +204,7 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
                 continue
             out_path = staging / "notebooks" / nb_path.name
             log(f"[run] {nb_path.name}")
+            sockets = sockets or tempfile.mkdtemp(prefix="dream-ipc-")
             t = time.time()
             try:
                 pm.execute_notebook(
@@ -205,7 +212,7 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
                     parameters={"study": study.name},
                     kernel_name=kernel, cwd=str(nb_path.parent),
                     progress_bar=False, log_output=False,
-                    kernel_manager_class=_ipc_kernel_manager(),
+                    kernel_manager_class=_ipc_kernel_manager(str(Path(sockets) / nb_path.stem[:2])),
                 )
             except Exception as err:  # papermill raises PapermillExecutionError
                 message = _describe_failure(nb_path, out_path, err)
@@ -234,6 +241,8 @@ def run(study_name: str, *, kernel: str = DEFAULT_KERNEL, pdf: bool | None = Non
             os.environ.pop(OUTPUT_ENV, None)
         else:
             os.environ[OUTPUT_ENV] = old_env
+        if sockets:
+            shutil.rmtree(sockets, ignore_errors=True)
     replace_dir(staging, final)
     html_final = final / html_path.name
     if pdf is None or pdf:
