@@ -299,8 +299,16 @@ def ensure_readstat_copies(n_persons: int, log=print) -> dict[str, Path]:
     sas = folder / "dream.sas7bdat"
     if not sas.exists() and shutil.which("readstat"):
         log(f"[bench] converting to {paths.relative(sas)} (readstat) ...")
-        with atomic.atomic_path(sas) as tmp:
+        tmp = sas.with_name(f".partial-{sas.name}")  # readstat picks the format from the suffix
+        tmp.unlink(missing_ok=True)
+        try:
             subprocess.run(["readstat", str(dta), str(tmp)], check=True, capture_output=True)
+            _, meta = pyreadstat.read_sas7bdat(str(tmp), metadataonly=True)
+            if meta.number_rows != n_persons:
+                raise RuntimeError(f"readstat wrote {meta.number_rows} rows to {tmp}, expected {n_persons}")
+            tmp.replace(sas)
+        finally:
+            tmp.unlink(missing_ok=True)
     if sas.exists():
         out["sas7bdat"] = sas
     return out
