@@ -47,12 +47,13 @@ def run(n_persons: int = 1_000_000, *, kernel: str = "dream-eval", timeout: int 
     env["PYTHONPATH"] = os.pathsep.join([str(paths.PROJECT_ROOT), env.get("PYTHONPATH", "")])
     load_before = measure.load()
     t = time.time()
+    # stderr goes to the terminal: the runner's [run] lines, progress bars, a failing notebook's message
     proc = subprocess.run([sys.executable, "-m", "benchmarks.fullreport", "--child", name, "--kernel", kernel],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+                          cwd=root, env=env, stdout=subprocess.PIPE, text=True, timeout=timeout)
     wall = time.time() - t
     if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-        return {"step": "full_report", "n_persons": n_persons, "error": tail, "seconds": round(wall, 1)}
+        return {"step": "full_report", "n_persons": n_persons, "seconds": round(wall, 1),
+                "error": f"exit status {proc.returncode} (the runner's message is in the terminal output)"}
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result.update(step="full_report", n_persons=n_persons, wall_seconds=round(wall, 1), load_before=load_before,
                   load_after=measure.load())
