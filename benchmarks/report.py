@@ -21,6 +21,12 @@ def _fmt_s(s) -> str:
     return "" if s is None or pd.isna(s) else (f"{s:,.0f}" if s >= 100 else f"{s:.2f}")
 
 
+def _ex_row(r) -> str:
+    return (f"| {r['step']} | {r['sizes']} | {r['time_exponent']:.2f} | {r['memory_exponent']:.2f} | "
+            f"{r['national_seconds'] / 60:,.1f} / {r['national_seconds_marginal'] / 60:,.1f} min | "
+            f"{r['national_rss_mb'] / 1024:,.1f} / {r['national_rss_mb_marginal'] / 1024:,.1f} GB |")
+
+
 def timings_table(results: list[dict]) -> pd.DataFrame:
     """One row per measured step and size (``seconds``, ``peak_rss_mb``) for the scaling part."""
     rows = [r for r in results if "seconds" in r and "peak_rss_mb" in r and r["step"] != "full_report"]
@@ -78,11 +84,11 @@ def markdown(results: list[dict], machine: dict) -> str:
                       f"{scaling.NATIONAL_PERSONS:,} persons × {scaling.NATIONAL_WEEKS:,} weeks, extrapolated from the "
                       "largest size along the fitted exponent, times 1,750/939 for the longer extract (assumed "
                       "linear in weeks; not measured).", "",
-                      "| step | sizes | time exponent | memory exponent | national time | national peak RSS |",
+                      "| step | sizes | time exponent | memory exponent | national time (exponent / marginal) "
+                      "| national peak RSS (exponent / marginal) |",
                       "|---|---|---:|---:|---:|---:|"]
             for _, r in ex.iterrows():
-                lines.append(f"| {r['step']} | {r['sizes']} | {r['time_exponent']:.2f} | {r['memory_exponent']:.2f} | "
-                             f"{r['national_seconds'] / 60:,.1f} min | {r['national_rss_mb'] / 1024:,.1f} GB |")
+                lines.append(_ex_row(r))
             lines.append("")
     for r in (r for r in results if r["step"] == "full_report" and "stages" in r):
         ok_t = r["seconds"] < TARGET_SECONDS
@@ -95,6 +101,23 @@ def markdown(results: list[dict], machine: dict) -> str:
         for s in r["stages"]:
             lines.append(f"| {s['stage']} | {_fmt_s(s['seconds'])} | {s['kernel_peak_rss_mb']:,.0f} | "
                          f"{s['runner_peak_rss_mb']:,.0f} |")
+        lines.append("")
+    full = [r for r in results if r["step"] == "full_report" and "stages" in r]
+    if len({r["n_persons"] for r in full}) >= 2:
+        rows = [{"step": s["stage"], "n_persons": r["n_persons"], "seconds": s["seconds"],
+                 "peak_rss_mb": max(s["kernel_peak_rss_mb"], s["runner_peak_rss_mb"])}
+                for r in full for s in r["stages"] if s["seconds"]]
+        rows += [{"step": "whole report", "n_persons": r["n_persons"], "seconds": r["seconds"],
+                  "peak_rss_mb": r["peak_rss_mb"]} for r in full]
+        ex = scaling.exponents(pd.DataFrame(rows))
+        lines += ["## Whole report: scaling by stage", "",
+                  "Exponents over the sizes shown; national = extrapolated along them (× 1,750/939 weeks, assumed "
+                  "linear in weeks).", "",
+                  "| stage | sizes | time exponent | memory exponent | national time (exponent / marginal) "
+                  "| national peak RSS (exponent / marginal) |",
+                  "|---|---|---:|---:|---:|---:|"]
+        for _, r in ex.iterrows():
+            lines.append(_ex_row(r))
         lines.append("")
     if errors:
         lines += ["## Errors", ""] + [f"- {r['step']} at {r['n_persons']:,}: {r['error']}" for r in errors] + [""]

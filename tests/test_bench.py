@@ -135,6 +135,16 @@ def test_fit_exponent_and_national_extrapolation():
     # 20 s * 5.3 (persons) * 1750/939 (weeks) = 197.55 s; 500 MB * 1 * 1750/939 = 931.84 MB
     assert ex["national_seconds"] == pytest.approx(20 * 5.3 * 1750 / 939)
     assert ex["national_rss_mb"] == pytest.approx(500 * 1750 / 939)
+    # the line through the two largest sizes: 20 s + (16 s / 800,000) * 4,300,000 = 106 s, times 1750/939
+    assert ex["national_seconds_marginal"] == pytest.approx(106 * 1750 / 939)
+    assert ex["national_rss_mb_marginal"] == pytest.approx(500 * 1750 / 939)
+    # fixed costs: 400 MB + 1 KB per person -> exponent well below 1, the marginal line is the larger figure
+    fixed = pd.DataFrame({"step": ["m"] * 3, "n_persons": [50_000, 200_000, 1_000_000], "seconds": [1.0, 1.0, 1.0],
+                          "peak_rss_mb": [400 + 0.001 * n for n in (50_000, 200_000, 1_000_000)]})
+    f = scaling.exponents(fixed).iloc[0]
+    assert f["memory_exponent"] < 0.5
+    assert f["national_rss_mb_marginal"] == pytest.approx((400 + 0.001 * 5_300_000) * 1750 / 939)
+    assert f["national_rss_mb_marginal"] > f["national_rss_mb"]
     # quadratic: 1, 16, 400 -> exponent 2
     assert scaling.fit_exponent([50, 200, 1000], [1, 16, 400]) == pytest.approx(2.0)
 
