@@ -30,7 +30,7 @@ def _ex_row(r) -> str:
 def timings_table(results: list[dict]) -> pd.DataFrame:
     """One row per measured step and size (``seconds``, ``peak_rss_mb``) for the scaling part."""
     rows = [r for r in results if "seconds" in r and "peak_rss_mb" in r and r["step"] != "full_report"]
-    return pd.DataFrame(rows, columns=["step", "n_persons", "seconds", "peak_rss_mb", "runs", "loads",
+    return pd.DataFrame(rows, columns=["step", "n_persons", "seconds", "peak_rss_mb", "cpu_seconds", "runs", "loads",
                                        "rows_per_second"]) if rows else pd.DataFrame(
         columns=["step", "n_persons", "seconds", "peak_rss_mb"])
 
@@ -44,8 +44,8 @@ def markdown(results: list[dict], machine: dict) -> str:
     table = timings_table(results)
     errors = [r for r in results if "error" in r]
     if not table.empty:
-        lines += ["## Steps", "", "| persons | step | seconds (median) | runs | peak RSS (MB) | load | notes |",
-                  "|---:|---|---:|---:|---:|---|---|"]
+        lines += ["## Steps", "", "| persons | step | seconds (median) | runs | CPU seconds | peak RSS (MB) | load | notes |",
+                  "|---:|---|---:|---:|---:|---:|---|---|"]
         for r in sorted((r for r in results if r in table.to_dict("records") or ("seconds" in r and "peak_rss_mb" in r
                                                                                   and r["step"] != "full_report")),
                         key=lambda r: (r["n_persons"], r["step"])):
@@ -53,25 +53,31 @@ def markdown(results: list[dict], machine: dict) -> str:
             load = ", ".join(f"{x[0]:.1f}" for x in loads if x)
             note = f"{r['rows_per_second']:,.0f} rows/s" if r.get("rows_per_second") else ""
             lines.append(f"| {r['n_persons']:,} | {r['step']} | {_fmt_s(r['seconds'])} | {r.get('runs', 1)} | "
-                         f"{r['peak_rss_mb']:,.0f} | {load} | {note} |")
+                         f"{_fmt_s(r.get('cpu_seconds'))} | {r['peak_rss_mb']:,.0f} | {load} | {note} |")
         lines.append("")
     eq = [r for r in results if r["step"] == "peer_equality"]
     piv = table.pivot_table(index="n_persons", columns="step", values=["seconds", "peak_rss_mb"]) if not table.empty \
         else None
     if piv is not None and ("seconds", "outcomes") in piv and ("seconds", "peer_duckdb") in piv:
         lines += ["## Pipeline vs DuckDB peer (outcome step)", "",
-                  "| persons | pipeline s | peer s | time pipeline/peer | pipeline MB | peer MB | memory pipeline/peer "
-                  "| rows differing |", "|---:|---:|---:|---:|---:|---:|---:|---|"]
+                  "| persons | pipeline s | peer s | time pipeline/peer | CPU pipeline/peer | pipeline MB | peer MB "
+                  "| memory pipeline/peer | rows differing |", "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+        cpu = table.pivot_table(index="n_persons", columns="step", values="cpu_seconds") \
+            if table["cpu_seconds"].notna().any() else None
         for n, row in piv.iterrows():
             ps, qs = row[("seconds", "outcomes")], row[("seconds", "peer_duckdb")]
             pm, qm = row[("peak_rss_mb", "outcomes")], row[("peak_rss_mb", "peer_duckdb")]
+            try:
+                cr = f"{cpu.loc[n, 'outcomes'] / cpu.loc[n, 'peer_duckdb']:.2f}"
+            except (AttributeError, KeyError, TypeError, ZeroDivisionError):
+                cr = ""
             if pd.isna(ps) or pd.isna(qs):
                 continue
             e = next((x for x in eq if x["n_persons"] == n), None)
             diff = ("not compared" if e is None else
                     f"{e['persons_only_pipeline'] + e['persons_only_peer']} of {e['persons_rows']:,} persons, "
                     f"{e['years_only_pipeline'] + e['years_only_peer']} of {e['years_rows']:,} year cells")
-            lines.append(f"| {n:,} | {_fmt_s(ps)} | {_fmt_s(qs)} | {ps / qs:.2f} | {pm:,.0f} | {qm:,.0f} | "
+            lines.append(f"| {n:,} | {_fmt_s(ps)} | {_fmt_s(qs)} | {ps / qs:.2f} | {cr} | {pm:,.0f} | {qm:,.0f} | "
                          f"{pm / qm:.2f} | {diff} |")
         lines.append("")
     scal = table[table["step"].isin(["ingest_csv", "ingest_parquet", "raw_scan", "outcomes", "peer_duckdb",
@@ -84,11 +90,12 @@ def markdown(results: list[dict], machine: dict) -> str:
                       f"{scaling.NATIONAL_PERSONS:,} persons × {scaling.NATIONAL_WEEKS:,} weeks, extrapolated from the "
                       "largest size along the fitted exponent, times 1,750/939 for the longer extract (assumed "
                       "linear in weeks; not measured).", "",
+                      "CPU exponent: the same fit on CPU seconds, less disturbed by the other jobs on the machine.", "",
                       "| step | sizes | time exponent | memory exponent | national time (exponent / marginal) "
-                      "| national peak RSS (exponent / marginal) |",
-                      "|---|---|---:|---:|---:|---:|"]
+                      "| national peak RSS (exponent / marginal) | CPU exponent | national CPU time |",
+                      "|---|---|---:|---:|---:|---:|---:|---:|"]
             for _, r in ex.iterrows():
-                lines.append(_ex_row(r))
+                lines.append(_ex_row(r) + f" {r['cpu_exponent']:.2f} | {r['national_cpu_seconds'] / 60:,.1f} min |")
             lines.append("")
     for r in (r for r in results if r["step"] == "full_report" and "stages" in r):
         ok_t = r["seconds"] < TARGET_SECONDS

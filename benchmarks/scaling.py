@@ -55,15 +55,18 @@ def exponents(table: pd.DataFrame) -> pd.DataFrame:
             continue
         b_t = fit_exponent(g["n_persons"], g["seconds"])
         b_m = fit_exponent(g["n_persons"], g["peak_rss_mb"])
+        b_c = fit_exponent(g["n_persons"], g["cpu_seconds"]) if "cpu_seconds" in g else float("nan")
         last = g.iloc[-1]
         factor = NATIONAL_PERSONS / last["n_persons"]
         weeks = NATIONAL_WEEKS / BENCH_WEEKS
         prev = g.iloc[-2]
         rows.append({"step": step, "sizes": ", ".join(f"{int(n):,}" for n in g["n_persons"]),
-                     "time_exponent": round(b_t, 2), "memory_exponent": round(b_m, 2),
+                     "time_exponent": round(b_t, 2), "memory_exponent": round(b_m, 2), "cpu_exponent": round(b_c, 2),
                      "national_seconds": float(last["seconds"] * factor ** b_t * weeks),
                      "national_rss_mb": float(last["peak_rss_mb"] * factor ** b_m * weeks),
                      "national_seconds_marginal": _marginal(prev, last, "seconds") * weeks,
+                     "national_cpu_seconds": (float(last["cpu_seconds"] * factor ** b_c * weeks)
+                                              if "cpu_seconds" in g else float("nan")),
                      "national_rss_mb_marginal": _marginal(prev, last, "peak_rss_mb") * weeks})
     return pd.DataFrame(rows)
 
