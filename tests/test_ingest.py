@@ -781,25 +781,3 @@ def test_missing_form_is_a_clear_error(project):
     ingest(study)
     with pytest.raises(FileNotFoundError, match="has no 'events' form"):
         store.load_form(study, "events")
-
-
-def test_block_conversion_of_numeric_codes_equals_the_column_by_column_one():
-    """extract._numeric_codes (one block per chunk) gives convert.codes' result, or None to fall back."""
-    import pyarrow as pa
-
-    from helpers.ingest import convert, extract
-    from helpers.ingest.errors import Where
-
-    table = pa.table({
-        "a": pa.array([730.0, None, 0.0, 999.0], pa.float64()),
-        "b": pa.array([111, None, 0, 5], pa.int16()),
-        "c": pa.array([None] * 4, pa.null()),
-        "d": pa.array([np.nan, 651.0, 1.0, 2.0], pa.float64()),
-    })
-    block = extract._numeric_codes(table, ["a", "b", "c", "d"])
-    expected = np.column_stack([convert.codes(table[c], Where(Path("x.parquet"), c), 0) for c in "abcd"])
-    assert block.dtype == np.int16 and np.array_equal(block, expected)
-    assert block.tolist() == [[730, 111, 0, 0], [0, 0, 0, 651], [0, 0, 0, 1], [999, 5, 0, 2]]
-    for bad in (pa.array([730.5, 1.0, 1.0, 1.0]), pa.array([1000, 1, 1, 1]), pa.array([-1.0, 1.0, 1.0, 1.0]),
-                pa.array(["730", "", "1", "1"])):
-        assert extract._numeric_codes(pa.table({"a": bad}), ["a"]) is None

@@ -128,34 +128,6 @@ def _csv_types(plan: ColumnPlan) -> dict[str, pa.DataType]:
     return types
 
 
-def _numeric_codes(table: pa.Table, names: list[str]) -> np.ndarray | None:
-    """Weekly codes of a chunk whose code columns are all numbers, checked as one block.
-
-    The same result as :func:`helpers.ingest.convert.codes` column by column (nulls and
-    NaN are 0; every value a whole number in 0..999), with a few array operations on the
-    whole chunk instead of several per column. Returns None when a column is not numeric
-    or a value is not a DREAM code, and the caller converts column by column, which names
-    the file, column and row of the bad value.
-    """
-    n = table.num_rows
-    block = np.empty((n, len(names)), dtype=np.float64, order="F")
-    for j, name in enumerate(names):
-        arr = convert.as_array(table[name])
-        t = arr.type
-        if pa.types.is_floating(t):
-            block[:, j] = arr.to_numpy(zero_copy_only=False)  # nulls -> NaN
-        elif pa.types.is_integer(t):
-            block[:, j] = arr.fill_null(0).to_numpy(zero_copy_only=False)
-        elif pa.types.is_null(t):
-            block[:, j] = 0.0
-        else:
-            return None
-    np.nan_to_num(block, copy=False, nan=0.0)
-    if not ((block >= 0) & (block <= convert.MAX_CODE) & (block == np.floor(block))).all():
-        return None
-    return block.astype(np.int16, order="F")
-
-
 def _degree(grad: np.ndarray, branche: np.ndarray) -> np.ndarray:
     return np.where(~np.isnan(grad), grad, np.where(branche, 1.0, np.nan)).astype(np.float32)
 
@@ -285,11 +257,9 @@ def read_wide(study, key: bytes, stage: StagedStore, scans: dict[Path, FileScan]
             bg = _background(table, plan, path, first_row, data, n, window_end)
             _missing_sex(bg.sex, path, plan.sex, first_row)
             n_birth_missing += int(np.isnat(bg.birth).sum())
-            codes = _numeric_codes(table, week_names)
-            if codes is None:  # text codes, or a value that is not a DREAM code: column by column, naming the cell
-                codes = np.empty((n, n_weeks), dtype=np.int16, order="F")
-                for j, col in enumerate(week_names):
-                    codes[:, j] = convert.codes(table[col], Where(path, col), first_row)
+            codes = np.empty((n, n_weeks), dtype=np.int16, order="F")
+            for j, col in enumerate(week_names):
+                codes[:, j] = convert.codes(table[col], Where(path, col), first_row)
             grad, branche = _monthly_arrays(table, plan, path, first_row, months, n)
             residence = np.zeros((n, len(years)), dtype=np.int64)
             for j, y in enumerate(years):
