@@ -137,10 +137,11 @@ def write(results: list[dict], machine: dict, out_dir: Path) -> None:
     table = timings_table(results)
     table = table[~table["step"].isin(["naive", "ingest_dta", "ingest_sas7bdat"])]
     if table["n_persons"].nunique() >= 2:
-        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
-        scaling.figure(table, a, b)
-        a.set_title("time per step")
+        fig, (a, b, c) = plt.subplots(1, 3, figsize=(15, 4.4))
+        scaling.figure(table, a, b, c)
+        a.set_title("wall time per step (shared machine)")
         b.set_title("peak resident memory per step")
+        c.set_title("CPU time per step")
         fig.tight_layout()
         with atomic.atomic_path(out_dir / "scaling.png") as tmp:
             fig.savefig(tmp, dpi=120, format="png")

@@ -77,14 +77,17 @@ def _marginal(prev, last, col: str) -> float:
     return float(last[col] + max(slope, 0.0) * (NATIONAL_PERSONS - last["n_persons"]))
 
 
-def figure(table: pd.DataFrame, ax_time, ax_mem):
-    """Log-log lines of seconds and peak RSS against persons, one per step; returns the two axes."""
-    for step, g in table.groupby("step", sort=False):
-        g = g.sort_values("n_persons")
-        ax_time.plot(g["n_persons"], g["seconds"], marker="o", label=step)
-        ax_mem.plot(g["n_persons"], g["peak_rss_mb"], marker="o", label=step)
+def figure(table: pd.DataFrame, ax_time, ax_mem, ax_cpu=None):
+    """Log-log lines of seconds, peak RSS (and CPU seconds) against persons, one per step; returns the axes."""
+    panels = [(ax_time, "seconds", "seconds (wall clock)"), (ax_mem, "peak_rss_mb", "peak RSS (MB)")]
+    if ax_cpu is not None and "cpu_seconds" in table:
+        panels.append((ax_cpu, "cpu_seconds", "CPU seconds"))
     sizes = np.sort(table["n_persons"].unique())
-    for ax, col, label in ((ax_time, "seconds", "seconds"), (ax_mem, "peak_rss_mb", "peak RSS (MB)")):
+    for ax, col, label in panels:
+        for step, g in table.groupby("step", sort=False):
+            g = g.sort_values("n_persons")
+            if g[col].notna().any():
+                ax.plot(g["n_persons"], g[col], marker="o", label=step)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("persons in the extract (939 weeks)")
@@ -94,4 +97,4 @@ def figure(table: pd.DataFrame, ax_time, ax_mem):
             ax.plot(sizes, ref * sizes / sizes[len(sizes) // 2], ls=":", color="grey", label="linear (slope 1)")
         ax.grid(True, which="both", alpha=0.3)
     ax_time.legend(fontsize=7)
-    return ax_time, ax_mem
+    return tuple(p[0] for p in panels)
