@@ -161,13 +161,15 @@ def test_tree_sampler_sees_a_child_process_memory():
 
 def test_report_ratios_are_pipeline_over_peer():
     res = [
-        {"step": "outcomes", "n_persons": 200_000, "seconds": 10.0, "peak_rss_mb": 1000.0, "runs": 3},
-        {"step": "peer_duckdb", "n_persons": 200_000, "seconds": 40.0, "peak_rss_mb": 4000.0, "runs": 3},
+        {"step": "outcomes", "n_persons": 200_000, "seconds": 10.0, "peak_rss_mb": 1000.0, "cpu_seconds": 5.0, "runs": 3},
+        {"step": "peer_duckdb", "n_persons": 200_000, "seconds": 40.0, "peak_rss_mb": 4000.0, "cpu_seconds": 25.0,
+         "runs": 3},
         {"step": "peer_equality", "n_persons": 200_000, "persons_only_pipeline": 0, "persons_only_peer": 0,
          "persons_rows": 200_000, "years_only_pipeline": 0, "years_only_peer": 0, "years_rows": 4_000_000},
     ]
     md = report.markdown(res, {"cpus": 2})
-    assert "| 200,000 | 10.00 | 40.00 | 0.25 | 1,000 | 4,000 | 0.25 | 0 of 200,000 persons, 0 of 4,000,000 year" in md
+    # time 10/40, CPU 5/25, memory 1,000/4,000
+    assert "| 200,000 | 10.00 | 40.00 | 0.25 | 0.20 | 1,000 | 4,000 | 0.25 | 0 of 200,000 persons, 0 of 4,000,000 year" in md
 
 
 def test_index_table_is_in_store_order(small_store, bench_dir):
