@@ -138,3 +138,24 @@ def test_prefetch_keeps_order_and_raises_where_the_reader_failed():
     it = readers.prefetch(iter([(i, i) for i in range(100)]))
     assert next(it) == (0, 0)
     it.close()
+
+
+def test_date_formats_are_the_ones_pyreadstat_converts(tmp_path):
+    """%td is a date; %tdDD/NN/CCYY is not in pyreadstat's list, so it stays a number there and here."""
+    frame = pd.DataFrame({"d": [dt.datetime(1960, 1, 2), dt.datetime(2001, 5, 6)]})
+    path = tmp_path / "x.dta"
+    frame.to_stata(path, version=118, write_index=False, convert_dates={"d": "td"})
+    lay = stata.layout(path)
+    assert lay.formats == ["%td"]
+    (_, table), = list(stata.iter_dta(path, ["d"], 10, lay))
+    _assert_same(table, _reference(path, ["d"], 0, 2))
+    assert table["d"].to_pylist() == [dt.date(1960, 1, 2), dt.date(2001, 5, 6)]
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"<formats>%td\x00") + len(b"<formats>")
+    raw[at:at + 14] = b"%tdDD/NN/CCYY\x00"
+    path.write_bytes(bytes(raw))
+    lay = stata.layout(path)
+    assert lay.formats == ["%tdDD/NN/CCYY"]
+    (_, table), = list(stata.iter_dta(path, ["d"], 10, lay))
+    _assert_same(table, _reference(path, ["d"], 0, 2))
+    assert table["d"].to_pylist() == [1, 15101]  # days since 1960-01-01, as pyreadstat gives them

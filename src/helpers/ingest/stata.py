@@ -11,11 +11,13 @@ What it reads as pyreadstat does (``apply_value_formats=False``, ``user_missing=
 - ``byte``/``int``/``long``/``float``/``double``: numbers; Stata's missing values
   (``.``, ``.a`` .. ``.z``: the top of each type's range) become nulls;
 - ``str1`` .. ``str2045``: UTF-8 text, NUL-padded (release 118+ is UTF-8); empty = ``""``;
-- a numeric column with a ``%td`` / ``%d`` display format: dates (days since 1960-01-01).
+- a numeric column whose display format is one pyreadstat reads as a date (``%td``, ``%d``,
+  ``%tdD_m_Y``, ``%tdCCYY-NN-DD``: :data:`DATE_FORMATS`): dates (days since 1960-01-01);
+  any other format (``%tdDD/NN/CCYY``, ``%tw`` ...) stays a number, as in pyreadstat.
 
 It declines (:class:`Unsupported`, and the caller uses pyreadstat) for any other release,
-long strings (``strL``), and date-time formats (``%tc``, ``%tC``, ``%tw`` ...), so its
-output never differs from pyreadstat's for a file it accepts.
+long strings (``strL``), and the date-time formats pyreadstat converts (``%tc``, ``%tC``
+...), so its output never differs from pyreadstat's for a file it accepts.
 """
 
 from __future__ import annotations
@@ -116,9 +118,13 @@ def layout(path: Path) -> DtaLayout:
     return DtaLayout(release, bo, n_rows, names, kinds, formats, col_offsets, at, int(offsets[9]) + len(b"<data>"))
 
 
+#: display formats pyreadstat turns into dates / date-times (its ``stata_date_formats`` etc., exact strings)
+DATE_FORMATS = frozenset({"%td", "%d", "%tdD_m_Y", "%tdCCYY-NN-DD"})
+DATETIME_FORMATS = frozenset({"%tC", "%tc", "%tcHH:MM:SS", "%tcHH:MM"})
+
+
 def _is_date(fmt: str) -> bool:
-    f = fmt.lstrip("%-")
-    return f.startswith(("td", "d"))
+    return fmt in DATE_FORMATS
 
 
 def check_columns(lay: DtaLayout, columns: list[str]) -> list[int]:
@@ -126,8 +132,7 @@ def check_columns(lay: DtaLayout, columns: list[str]) -> list[int]:
     index = {n: i for i, n in enumerate(lay.names)}
     wanted = [index[c] for c in columns]
     for i in wanted:
-        f = lay.formats[i].lstrip("%-")
-        if not lay.kinds[i].startswith("S") and f[:1] == "t" and not f.startswith("td"):
+        if not lay.kinds[i].startswith("S") and lay.formats[i] in DATETIME_FORMATS:
             raise Unsupported(f"column {lay.names[i]} has the date-time format {lay.formats[i]}")
     return wanted
 
