@@ -23,7 +23,7 @@ help:
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip $(PIPQUIET)
-	$(PY) -m pip install --quiet -e '.[dev]' $(PIPQUIET)
+	$(PY) -m pip install --quiet -e '.[dev,bench]' $(PIPQUIET)
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (dream-eval)" >/dev/null
 	@touch $(STAMP)
 
@@ -63,9 +63,9 @@ supplement: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -q
 
-## bench: register-scale benchmarks; results in reports/bench/
+## bench: register-scale benchmarks (50k-1M persons, DuckDB peer, SAS/Stata ingest, whole report on 1M); results in reports/bench/ (BENCH_ARGS="--parts scaling --sizes 50000" for a part)
 bench: $(STAMP)
-	$(PY) -m helpers.bench
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 ## lab: JupyterLab on the project's kernel
 lab: $(STAMP)

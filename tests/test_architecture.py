@@ -22,7 +22,7 @@ TOO_LONG = {
 HEAVY = {"statsmodels", "pyreadstat", "duckdb", "pypdf", "psutil"}
 #: Modules that still import inside functions (to be fixed; this list only shrinks).
 INNER_IMPORTS = {
-    "helpers.bench", "helpers.cohort.matching", "helpers.ingest", "helpers.ingest.convert",
+    "helpers.ingest", "helpers.ingest.convert",
 }
 
 

@@ -448,26 +448,3 @@ def unmatched_message(unmatched: pd.DataFrame, n_treated: int, config: MatchingC
     tips.append("or set matching.allow_unmatched: true to continue without them (they are logged in the flow diagram)")
     lines.append("Options: " + "; ".join(tips) + ".")
     return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------- bench hook
-def matching_benchmark(n_pool: int = 20_000, n_treated: int = 50, seed: int = 5, *,
-                       method: str = "exact", n_index_weeks: int = 25) -> dict:
-    """Time eligibility, covariates at index and matching of ``n_treated`` against a synthetic pool.
-
-    The pool is generated in memory (:func:`helpers.synth.register.synthetic_register`); the timed
-    part is :func:`helpers.cohort.build.build_cohort` on it. Returns seconds per stage and counts.
-    """
-    from helpers.cohort import build as cohort
-    from helpers.synth import register
-    reg = register.synthetic_register(n_pool=n_pool, n_treated=n_treated, seed=seed, n_index_weeks=n_index_weeks)
-    study = register.synthetic_study(method=method, seed=seed)
-    t = time.perf_counter()
-    result = cohort.build_cohort(study, reg["persons"], reg["residence"], reg["weekly"], reg["monthly"],
-                                 reg["screening"])
-    total = time.perf_counter() - t
-    out = {"seconds_total": round(total, 3), "n_pool": n_pool, "n_treated": n_treated, "method": method}
-    out.update({f"seconds_{k}": round(v, 3) for k, v in result.timings.items()})
-    out["n_matched"] = int(result.match_summary["n_treated_matched"])
-    out["n_candidate_rows"] = int(result.match_summary["n_candidate_rows"])
-    return out

@@ -38,7 +38,7 @@ class StatusLine:
     """
 
     def __init__(self, desc: str) -> None:
-        self._bar = tqdm(total=None, desc=desc, bar_format="{desc}: {postfix} [{elapsed}]", disable=quiet(),
+        self._bar = tqdm(total=None, desc=desc, bar_format="{desc}{postfix} [{elapsed}]", disable=quiet(),
                          file=sys.__stderr__ or sys.stderr, delay=2.0, mininterval=0.5, leave=False)
 
     def __call__(self, message: str) -> None:

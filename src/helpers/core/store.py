@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from helpers.core import calendar, paths
+from helpers.core.progress import bar
 
 NO_DATA = -1  # code used for weeks outside the extract in aligned windows
 
@@ -280,17 +281,20 @@ def _read_matrix(pf, columns: list[str], dtype, person_ids=None, batch_rows: int
     out = np.empty((n, len(columns) - 1), dtype=dtype)
     ids = np.empty(n, dtype=object)
     r = 0
-    for batch in pf.iter_batches(batch_size=batch_rows, columns=columns):
-        if wanted is not None:
-            batch = batch.filter(pc.is_in(batch.column(0), value_set=wanted))
-        k = batch.num_rows
-        if not k:
-            continue
-        ids[r:r + k] = batch.column(0).to_pylist()
-        if len(columns) > 1:
-            out[r:r + k] = np.column_stack([batch.column(j).to_numpy(zero_copy_only=False)
-                                            for j in range(1, batch.num_columns)]).astype(dtype, copy=False)
-        r += k
+    # a progress bar (persons scanned) on register-scale stores; shown after 2 s, silent in tests
+    with bar(total=pf.metadata.num_rows, desc=f"reading {len(columns) - 1} store columns", unit="person") as progress:
+        for batch in pf.iter_batches(batch_size=batch_rows, columns=columns):
+            progress.update(batch.num_rows)
+            if wanted is not None:
+                batch = batch.filter(pc.is_in(batch.column(0), value_set=wanted))
+            k = batch.num_rows
+            if not k:
+                continue
+            ids[r:r + k] = batch.column(0).to_pylist()
+            if len(columns) > 1:
+                out[r:r + k] = np.column_stack([batch.column(j).to_numpy(zero_copy_only=False)
+                                                for j in range(1, batch.num_columns)]).astype(dtype, copy=False)
+            r += k
     return ids, out
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,6 +231,35 @@ def _monthly_arrays(table: pa.Table, plan: ColumnPlan, path: Path, first_row: in
     return grad, branche
 
 
+def _expected_rows(src: Source) -> int | None:
+    """Rows of a source: stored in Parquet and SAS/Stata headers, estimated from the size for CSV."""
+    if src.n_rows:
+        return src.n_rows
+    if src.row_bytes:
+        return int(src.path.stat().st_size / src.row_bytes)
+    return None
+
+
+def progress_text(name: str, done: int, total: int | None, seconds: float) -> str:
+    """``"<file>: 40,000 of ~200,000 rows, 9,500 rows/s, about 17 s left"`` for the ingest's status line.
+
+    Examples
+    --------
+    >>> progress_text("dream.dta", 40_000, 200_000, 4.0)
+    'dream.dta: 40,000 of ~200,000 rows, 10,000 rows/s, about 16 s left'
+    >>> progress_text("dream.csv", 5_000, None, 0.0)
+    'dream.csv: 5,000 rows'
+    """
+    if seconds <= 0:
+        return f"{name}: {done:,} rows"
+    rate = done / seconds
+    if not total or total <= done:
+        return f"{name}: {done:,} rows, {rate:,.0f} rows/s"
+    left = (total - done) / rate
+    eta = f"{left:.0f} s" if left < 120 else f"{left / 60:.0f} min"
+    return f"{name}: {done:,} of ~{total:,} rows, {rate:,.0f} rows/s, about {eta} left"
+
+
 # ------------------------------------------------------------------------------ wide
 def needs_municipality(study) -> bool:
     """True when the cohort selects or matches on the municipality of residence."""
@@ -289,6 +319,7 @@ def read_wide(study, key: bytes, stage: StagedStore, scans: dict[Path, FileScan]
         csv_types = _csv_types(plan)
         week_names = [plan.weekly[int(w)] for w in weeks]
         done = 0
+        t_file = time.monotonic()
         for first_row, table in iter_chunks(src, plan.read_columns(), dream.chunk_rows, csv_types=csv_types,
                                             as_text=codes_as_text, blanks=dream.blank_values):
             n = table.num_rows
@@ -327,7 +358,7 @@ def read_wide(study, key: bytes, stage: StagedStore, scans: dict[Path, FileScan]
             del codes, grad, branche, residence, hexes, bg  # free before the next chunk is parsed
             done += n
             if progress:
-                progress(f"{path.name}: {done:,} rows")
+                progress(progress_text(path.name, done, _expected_rows(src), time.monotonic() - t_file))
         rows[path] = done
     dups.check([rel(s.path) for s in sources])
     warnings = _window_warnings(study, first_week, n_weeks) + _residence_warnings(data, years, one_column)
