@@ -13,7 +13,7 @@ SHELL  := /bin/bash
 PIPQUIET := 2>&1 | { grep -v '^WARNING: Location' || true; }
 
 .DEFAULT_GOAL := help
-.PHONY: help report check new-study test data pdf supplement bench lab clean kernel strip env
+.PHONY: help report check new-study test data pdf supplement bench simulate lab clean kernel strip env
 
 ## help: list the targets
 help:
@@ -66,6 +66,10 @@ test: $(STAMP)
 ## bench: register-scale benchmarks (50k-1M persons, DuckDB peer, SAS/Stata ingest, whole report on 1M); results in reports/bench/ (BENCH_ARGS="--parts scaling --sizes 50000" for a part)
 bench: $(STAMP)
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+## simulate: Monte Carlo study behind the headline HR and RD (200 replications per scenario, 2 workers); results in reports/simulations/ and docs/headline-estimator.md
+simulate: $(STAMP)
+	$(PY) -m simulations.headline $(if $(REPLICATIONS),--replications $(REPLICATIONS),)
 
 ## lab: JupyterLab on the project's kernel
 lab: $(STAMP)

@@ -190,4 +190,6 @@ def test_masked_rows_hide_what_gives_the_masked_count_back(demo_study):
     assert np.isnan(sm.loc[0, "N_int"]) and np.isnan(sm.loc[0, "excluded_int"])
     assert sm.loc[0, "n_pairs"] != sm.loc[0, "n_pairs"]  # 3 complete pairs: small, masked
     r = stage.from_frames(demo_study, small, sm).rows[0]
-    assert (r.N_int, r.excluded_int, r.n_pairs, r.n_sets) == ("<5", "<5", "<5", None)
+    # 1:1 pairs also get the pair-clustered difference (the headline since issue 17.7), so n_sets is
+    # the number of pairs (50, not small, shown)
+    assert (r.N_int, r.excluded_int, r.n_pairs, r.n_sets) == ("<5", "<5", "<5", 50)

@@ -665,7 +665,8 @@ def test_danish_text_has_decimal_commas_and_catalogue_labels(demo_study):
     result = survival_stage.summarise(sv.analyse(simulated_pairs(60, 2.5, seed=3), study), study)
     hr = result.hr
     da = survival_report.hr_text(result, study, "da").markdown
-    assert f"hazard ratio {hr:.2f}".replace(".", ",") in da and "Cox-model stratificeret på matchet sæt" in da
+    # headline Cox model since issue 17.7: marginal, robust SE by matched set (the study default cox_method)
+    assert f"hazard ratio {hr:.2f}".replace(".", ",") in da and "Cox-model med robuste fejl klynget på matchet sæt" in da
     en = survival_report.hr_text(result, study, "en").markdown
     assert f"(hazard ratio {hr:.2f}, 95% CI {result.hr_ci_low:.2f} to {result.hr_ci_high:.2f}" in en
     med = survival_report.medians_table(result, study, "da").frame

@@ -37,7 +37,7 @@ from helpers.disclosure import MASK, Check, is_small, unsafe_proportion
 ESTIMATE_COLUMNS = (
     "rd", "rd_lower", "rd_upper", "rr", "rr_lower", "rr_upper", "odds_ratio", "p_fisher", "paired_rd",
     "paired_lower", "paired_upper", "p_mcnemar", "w_share_int", "w_share_ctl", "w_rd", "w_lower", "w_upper",
-    "p_weighted", "p_value", "p_adjusted",
+    "p_weighted", "p_value", "p_adjusted", "headline_rd", "headline_lower", "headline_upper",
 )
 #: Counts of the matched analysis (complete pairs, clusters): masked when small.
 DESIGN_COUNTS = ("n_pairs", "n_sets")

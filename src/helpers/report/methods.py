@@ -99,7 +99,8 @@ def tests(study, language: str | None = None) -> Text:
         actors=actors, draws=inv.monte_carlo_draws)
     items = [
         tr("methods.tests.proportions", lang, primary=o.primary,
-           multiplicity=tr(f"methods.tests.multiplicity.{o.multiplicity}", lang)),
+           multiplicity=tr(f"methods.tests.multiplicity.{o.multiplicity}", lang),
+           headline=tr("methods.tests.headline_clustered", lang) if o.headline == "clustered" else ""),
         survival,
         investment,
         tr("methods.tests.power", lang, alpha=short(pw.alpha, lang), n=pw.n_per_group,

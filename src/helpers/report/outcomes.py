@@ -28,6 +28,7 @@ from helpers.report.items import Figure, Table, Text
 from helpers.report.outcome_rules import outcome_rules_text
 from helpers.report.plots.outcomes import forest_plot
 from helpers.stages.outcomes import OutcomesResult
+from helpers.stats.outcome_comparison import HEADLINE
 
 
 def _lang(study, language: str | None) -> str:
@@ -115,6 +116,8 @@ def format_outcome_table(
     mask = mask_label(min_cell)
     paired = (results["design"] == "pairs").any() if "design" in results else False
     weighted = (results["design"] == "weighted").any() if "design" in results else False
+    # 1:1 pairs whose headline is the pair-clustered difference show it as its own column
+    pair_clustered = paired and "test" in results and results["test"].eq(HEADLINE["clustered"]["pairs"]["test"]).any()
 
     def col(name: str) -> str:
         return tr(f"outcomes.column.{name}", lang)
@@ -151,6 +154,9 @@ def format_outcome_table(
             row[col("paired_rd")] = (
                 mask if hide else _fmt_ci(r["paired_rd"], r["paired_lower"], r["paired_upper"], 100, 1, sep))
             row[col("p_mcnemar")] = mask if hide else format_p(r["p_mcnemar"])
+        if pair_clustered:
+            row[col("pair_clustered_rd")] = mask if hide else _fmt_ci(r["w_rd"], r["w_lower"], r["w_upper"], 100, 1, sep)
+            row[col("p_pair_clustered")] = mask if hide else format_p(r["p_weighted"])
         if weighted:
             row[col("w_rd")] = mask if hide else _fmt_ci(r["w_rd"], r["w_lower"], r["w_upper"], 100, 1, sep)
             row[col("p_weighted")] = mask if hide else format_p(r["p_weighted"])
@@ -204,6 +210,8 @@ def methods_note(results: pd.DataFrame, study=None, language: str = "en", *, min
     min_cell = min_cell if min_cell is not None else (study.study.min_cell if study is not None else 5)
     exit_rule = study.outcomes.exit_rule if study is not None else "exclude"
     n_prim = int((results["role"] == "primary").sum())
+    if design == "pairs" and "test" in results and results["test"].eq(HEADLINE["clustered"]["pairs"]["test"]).any():
+        design = "pairs_clustered"
     adjustment = (tr("outcomes.note.adjusted", lang, method=tr(f"outcomes.multiplicity.{mult}", lang))
                   if mult != "none" else tr("outcomes.note.not_adjusted", lang))
     return " ".join([
@@ -226,8 +234,9 @@ def primary_sentence(results: pd.DataFrame, language: str = "en") -> str:
     ----------
     results : DataFrame
         Masked rows (:func:`helpers.disclosure.outcomes.masked_results`, or
-        :meth:`OutcomesResult.table`); uses the main analysis (``p_value``) and the Newcombe
-        difference, or the weighted difference in the weighted design.
+        :meth:`OutcomesResult.table`); uses the headline analysis of the design
+        (:func:`helpers.stats.outcome_comparison.headline_columns`: ``headline_rd`` with its CI
+        and ``p_value``).
     language : {"en", "da"}
 
     Returns
@@ -239,8 +248,7 @@ def primary_sentence(results: pd.DataFrame, language: str = "en") -> str:
     prim = results[results["role"] == "primary"]
     if prim.empty:
         return tr("outcomes.primary.none", lang)
-    w = prim["design"].iloc[0] == "weighted"
-    col, lo, hi = ("w_rd", "w_lower", "w_upper") if w else ("rd", "rd_lower", "rd_upper")
+    col, lo, hi = "headline_rd", "headline_lower", "headline_upper"
     parts = []
     for _, r in prim.iterrows():
         if bool(r.get("masked_int", False)) or bool(r.get("masked_ctl", False)):
@@ -267,9 +275,9 @@ def figure_check(item: str = "outcome_forest") -> Check:
 
 
 def forest_figure(result: OutcomesResult, study, language: str | None = None) -> Figure:
-    """Forest plot of the differences (weighted differences in the weighted design), masked rows left out."""
+    """Forest plot of the headline differences (the clustered difference of a matched design), masked rows left out."""
     shown = result.table()
-    estimate = "w" if (shown["design"] == "weighted").any() else "rd"
+    estimate = "w" if shown["test"].str.contains("clustered").any() else "rd"
     ax = forest_plot(shown, estimate=estimate, language=_lang(study, language))
     return Figure("outcome_forest", ax.figure, figure_check("outcome_forest"))
 

@@ -74,8 +74,11 @@ def outcomes(study: Study, language: str, res: pd.DataFrame | None) -> list[str]
                 parts.append(tr("summary.primary.masked", language, horizon=hl))
                 continue
             diff = ""
-            if _is_num(r.get("rd")):
-                rd, lo, hi = (100 * float(r[k]) for k in ("rd", "rd_lower", "rd_upper"))  # shares -> points
+            # the design's headline difference (helpers.stats.outcome_comparison.headline_columns), else Newcombe's
+            keys = ("headline_rd", "headline_lower", "headline_upper") if _is_num(r.get("headline_rd")) else (
+                "rd", "rd_lower", "rd_upper")
+            if _is_num(r.get(keys[0])):
+                rd, lo, hi = (100 * float(r[k]) for k in keys)  # shares -> points
                 diff = tr("summary.primary.difference", language, rd=number(rd, 1, language),
                           low=number(lo, 1, language), high=number(hi, 1, language),
                           p=p_text(r.get("p_value"), language))

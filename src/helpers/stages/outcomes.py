@@ -84,6 +84,10 @@ class OutcomeRow(_Row):
     p_weighted: float | None
     p_value: float | None
     test: str
+    headline_ci: str
+    headline_rd: float | None
+    headline_lower: float | None
+    headline_upper: float | None
     p_adjusted: float | None
     adjustment: str
     masked_int: bool

@@ -154,6 +154,56 @@ def analysis_clusters(matched_set: Sequence, person_id: Sequence) -> np.ndarray:
     return pd.factorize(pd.Series(roots))[0]
 
 
+_NEWCOMBE_FISHER = {"estimate": "rd", "lower": "rd_lower", "upper": "rd_upper", "p": "p_fisher",
+                    "test": "Fisher exact", "ci": "Newcombe hybrid score"}
+#: The headline (main) analysis of each design under each rule (``outcomes.headline``): which difference,
+#: CI and test the report leads with. ``clustered`` was chosen by simulation (docs/headline-estimator.md,
+#: ``make simulate``): its CI coverage was closest to 95 % for 1:1 pairs and for k:1 / replacement designs.
+#: The other analyses stay in the table.
+HEADLINE: dict[str, dict[str, dict[str, str]]] = {
+    "clustered": {
+        "pairs": {"estimate": "w_rd", "lower": "w_lower", "upper": "w_upper", "p": "p_weighted",
+                  "test": "matched-set clustered (pairs)", "ci": "pair-clustered SE, t"},
+        "weighted": {"estimate": "w_rd", "lower": "w_lower", "upper": "w_upper", "p": "p_weighted",
+                     "test": "weighted (matched-set clustered)", "ci": "weighted, matched-set clustered SE, t"},
+        "independent": _NEWCOMBE_FISHER,
+    },
+    "classic": {
+        "pairs": _NEWCOMBE_FISHER,
+        "weighted": {"estimate": "w_rd", "lower": "w_lower", "upper": "w_upper", "p": "p_weighted",
+                     "test": "weighted (matched-set clustered)", "ci": "weighted, matched-set clustered SE, t"},
+        "independent": _NEWCOMBE_FISHER,
+    },
+}
+HeadlineRule = Literal["clustered", "classic"]
+
+
+def headline_columns(design: str, rule: HeadlineRule = "clustered") -> dict[str, str]:
+    """Columns of :func:`outcome_table` that are the headline analysis of a matched design.
+
+    Parameters
+    ----------
+    design : {"pairs", "weighted", "independent"}
+        As returned by :func:`matching_design`.
+    rule : {"clustered", "classic"}
+        ``outcomes.headline`` of the study: ``clustered`` (the default of the study file,
+        chosen by simulation) leads every matched design with the difference whose standard
+        error is clustered by matched set (t test); ``classic`` leads 1:1 pairs with
+        Newcombe's unpaired interval and Fisher's exact test.
+
+    Returns
+    -------
+    dict
+        ``estimate``, ``lower``, ``upper`` (the difference and its CI), ``p`` (the test's
+        p-value column), ``test`` and ``ci`` (names shown in the report).
+    """
+    if rule not in HEADLINE:
+        raise ValueError(f"headline rule must be one of {sorted(HEADLINE)}, got {rule!r}")
+    if design not in HEADLINE[rule]:
+        raise ValueError(f"design must be one of {sorted(HEADLINE[rule])}, got {design!r}")
+    return dict(HEADLINE[rule][design])
+
+
 def _labels(study, language: str) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
     if study is None:
         return {}, {}, {}
@@ -173,6 +223,7 @@ def outcome_table(
     multiplicity: Adjustment | None = None,
     ratio_method: RatioMethod = "koopman",
     design: Literal["auto", "pairs", "weighted", "independent"] = "auto",
+    headline: HeadlineRule | None = None,
 ) -> pd.DataFrame:
     """One row per outcome x horizon: shares by group, RD and RR with CIs, tests, adjusted p.
 
@@ -197,6 +248,9 @@ def outcome_table(
         Risk-ratio interval.
     design : {"auto", "pairs", "weighted", "independent"}
         Matched analysis; ``"auto"`` decides with :func:`matching_design`.
+    headline : {"clustered", "classic"}, optional
+        Which analysis leads (:func:`headline_columns`); default ``study.outcomes.headline``,
+        or ``"classic"`` without a study.
 
     Returns
     -------
@@ -206,8 +260,9 @@ def outcome_table(
         same with ``_ctl``, ``rd, rd_lower, rd_upper, rr, rr_lower, rr_upper, odds_ratio,
         p_fisher``, the matched analysis ``design, n_pairs, n_sets, paired_rd,
         paired_lower, paired_upper, p_mcnemar, mcnemar_method, w_share_int, w_share_ctl,
-        w_rd, w_lower, w_upper, p_weighted``, and ``p_value`` (the main test: Fisher, or the
-        weighted test in the ``"weighted"`` design), ``test``, ``p_adjusted``, ``adjustment``.
+        w_rd, w_lower, w_upper, p_weighted``, the headline analysis of the design
+        (:func:`headline_columns`): ``headline_rd, headline_lower, headline_upper,
+        headline_ci``, ``p_value`` (its test) and ``test``; then ``p_adjusted``, ``adjustment``.
         Percentages are 0-100. NaN marks what is not estimable.
     """
     df = _validate(person_outcomes)
@@ -219,12 +274,13 @@ def outcome_table(
     multiplicity = multiplicity or (study.outcomes.multiplicity if study is not None else "holm")
     if design == "auto":
         design = matching_design(df)
-    weighted_main = design == "weighted"
+    if headline is None:
+        headline = study.outcomes.headline if study is not None else "classic"
 
     out_order = list(out_labels) if out_labels else list(pd.unique(df["outcome"]))
     rows = []
     for (outcome, horizon), sub in df.groupby(["outcome", "horizon"], sort=False):
-        rows.append(_row(sub, outcome, horizon, alpha, ratio_method, design, weighted_main))
+        rows.append(_row(sub, outcome, horizon, alpha, ratio_method, design, headline))
     res = pd.DataFrame(rows)
     if res.empty:
         return res
@@ -246,7 +302,7 @@ def outcome_table(
     return res[lead + [c for c in res.columns if c not in lead]]
 
 
-def _row(sub, outcome, horizon, alpha, ratio_method, design, weighted_main) -> dict:
+def _row(sub, outcome, horizon, alpha, ratio_method, design, headline="classic") -> dict:
     row: dict = {"outcome": outcome, "horizon": horizon}
     row["horizon_weeks"] = int(sub["horizon_weeks"].iloc[0]) if "horizon_weeks" in sub else np.nan
     counts = {}
@@ -282,15 +338,15 @@ def _row(sub, outcome, horizon, alpha, ratio_method, design, weighted_main) -> d
             math.nan, math.nan, "McNemar")
         row.update(n_pairs=both + int_only + ctl_only + neither, paired_rd=pr.estimate, paired_lower=pr.lower,
                    paired_upper=pr.upper, p_mcnemar=mc.pvalue, mcnemar_method=mc.method)
-    elif design == "weighted":
+    if design in ("pairs", "weighted"):  # the clustered difference: the headline of both (headline_columns)
         s = sub.dropna(subset=["value"])
         cluster = analysis_clusters(s["matched_set"], s["person_id"])
         wr = weighted_risk_difference(s["value"], s["group"] == "intervention", s["weight"], cluster, alpha)
         row.update(n_sets=wr.n_clusters, w_share_int=wr.share1 * 100, w_share_ctl=wr.share0 * 100,
                    w_rd=wr.estimate.estimate, w_lower=wr.estimate.lower, w_upper=wr.estimate.upper,
                    p_weighted=wr.pvalue)
-    if weighted_main:
-        row["p_value"], row["test"] = row["p_weighted"], "weighted (matched-set clustered)"
-    else:
-        row["p_value"], row["test"] = row["p_fisher"], "Fisher exact"
+    head = headline_columns(design, headline)
+    row["p_value"], row["test"], row["headline_ci"] = row[head["p"]], head["test"], head["ci"]
+    row["headline_rd"], row["headline_lower"], row["headline_upper"] = (
+        row[head["estimate"]], row[head["lower"]], row[head["upper"]])
     return row

@@ -20,6 +20,7 @@ from lifelines import CoxPHFitter
 from lifelines.exceptions import ConvergenceError, ConvergenceWarning, StatisticalWarning
 from lifelines.statistics import proportional_hazard_test
 
+from helpers.stats.outcome_comparison import analysis_clusters
 from helpers.stats.survival.km import Z95
 from helpers.stats.survival.tte import GROUPS, SELF_SUPPORT
 
@@ -148,9 +149,12 @@ def cox_intervention(
     """Cause-specific hazard ratio of lasting self-support, intervention vs control.
 
     ``method="strata"`` stratifies the baseline hazard by matched set (the paired
-    analysis for 1:1 sets); ``"cluster"`` fits one baseline hazard with the matching
-    weights and robust (sandwich) errors clustered on matched set; ``"auto"`` picks
-    ``strata`` when every set is 1:1 with unit weights, else ``cluster``.
+    analysis for 1:1 sets: a conditional HR); ``"cluster"`` fits one baseline hazard with
+    the matching weights and robust (sandwich) errors clustered on matched set (a marginal
+    HR, the study default: docs/headline-estimator.md); when a control serves in several
+    sets (matching with replacement), sets sharing a control are merged into one cluster
+    (:func:`helpers.stats.outcome_comparison.analysis_clusters`, as for the risk difference);
+    ``"auto"`` picks ``strata`` when every set is 1:1 with unit weights, else ``cluster``.
     Competing events censor (cause-specific hazard).
     """
     frame, names = _covariate_frame(tte, cohort, adjust_for)
@@ -176,8 +180,16 @@ def cox_intervention(
                              strata="matched_set", weights_col="weight" if weighted else None, robust=weighted,
                              method="strata")
         else:
+            reused = "person_id" in frame and frame["person_id"].duplicated().any()  # matching with replacement
+            if reused:  # sets sharing a reused control are one cluster, as in the outcome stage
+                frame["_cluster"] = analysis_clusters(frame["matched_set"], frame["person_id"])
             result = fit_cox(frame, "duration", "event", names, event_of_interest=SELF_SUPPORT,
-                             cluster_col="matched_set", weights_col="weight", robust=True, method="cluster")
+                             cluster_col="_cluster" if reused else "matched_set", weights_col="weight", robust=True,
+                             method="cluster")
+            if reused:
+                notes.append(f"controls reused across matched sets (matching with replacement): robust variance "
+                             f"clustered by matched set, sets sharing a control merged "
+                             f"({frame['_cluster'].nunique()} clusters)")
     except (ConvergenceError, ValueError, np.linalg.LinAlgError) as err:
         first = str(err).split(".")[0]
         return _empty_cox(names, len(frame), int(by_group.sum()), method,
