@@ -13,7 +13,7 @@ SHELL  := /bin/bash
 PIPQUIET := 2>&1 | { grep -v '^WARNING: Location' || true; }
 
 .DEFAULT_GOAL := help
-.PHONY: help report test data pdf supplement bench lab clean kernel strip env
+.PHONY: help report test data pdf supplement bench simulate lab clean kernel strip env
 
 ## help: list the targets
 help:
@@ -57,6 +57,10 @@ test: $(STAMP)
 ## bench: register-scale benchmarks; results in reports/bench/
 bench: $(STAMP)
 	$(PY) -m helpers.bench
+
+## simulate: Monte Carlo study behind the headline HR and RD (200 replications per scenario, 2 workers); results in reports/simulations/ and docs/headline-estimator.md
+simulate: $(STAMP)
+	$(PY) -m simulations.headline $(if $(REPLICATIONS),--replications $(REPLICATIONS),)
 
 ## lab: JupyterLab on the project's kernel
 lab: $(STAMP)

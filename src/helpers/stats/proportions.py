@@ -714,6 +714,37 @@ def analysis_clusters(matched_set: Sequence, person_id: Sequence) -> np.ndarray:
     return pd.factorize(pd.Series(roots))[0]
 
 
+#: The headline (main) analysis of each matched design: which difference, CI and test the report leads with.
+#: Chosen by simulation (docs/headline-estimator.md, ``make simulate``); the other columns stay in the table.
+HEADLINE: dict[str, dict[str, str]] = {
+    "pairs": {"estimate": "rd", "lower": "rd_lower", "upper": "rd_upper", "p": "p_fisher", "test": "Fisher exact",
+              "ci": "Newcombe hybrid score"},
+    "weighted": {"estimate": "w_rd", "lower": "w_lower", "upper": "w_upper", "p": "p_weighted",
+                 "test": "weighted (matched-set clustered)", "ci": "weighted, matched-set clustered SE"},
+    "independent": {"estimate": "rd", "lower": "rd_lower", "upper": "rd_upper", "p": "p_fisher",
+                    "test": "Fisher exact", "ci": "Newcombe hybrid score"},
+}
+
+
+def headline_columns(design: str) -> dict[str, str]:
+    """Columns of :func:`outcome_table` that are the headline analysis of a matched design.
+
+    Parameters
+    ----------
+    design : {"pairs", "weighted", "independent"}
+        As returned by :func:`matching_design`.
+
+    Returns
+    -------
+    dict
+        ``estimate``, ``lower``, ``upper`` (the difference and its CI), ``p`` (the test's
+        p-value column), ``test`` and ``ci`` (names shown in the report).
+    """
+    if design not in HEADLINE:
+        raise ValueError(f"design must be one of {sorted(HEADLINE)}, got {design!r}")
+    return dict(HEADLINE[design])
+
+
 def _labels(study, language: str) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
     if study is None:
         return {}, {}, {}
@@ -766,8 +797,9 @@ def outcome_table(
         same with ``_ctl``, ``rd, rd_lower, rd_upper, rr, rr_lower, rr_upper, odds_ratio,
         p_fisher``, the matched analysis ``design, n_pairs, n_sets, paired_rd,
         paired_lower, paired_upper, p_mcnemar, mcnemar_method, w_share_int, w_share_ctl,
-        w_rd, w_lower, w_upper, p_weighted``, and ``p_value`` (the main test: Fisher, or the
-        weighted test in the ``"weighted"`` design), ``test``, ``p_adjusted``, ``adjustment``.
+        w_rd, w_lower, w_upper, p_weighted``, the headline analysis of the design
+        (:func:`headline_columns`): ``headline_rd, headline_lower, headline_upper,
+        headline_ci``, ``p_value`` (its test) and ``test``; then ``p_adjusted``, ``adjustment``.
         Percentages are 0-100. NaN marks what is not estimable.
     """
     df = _validate(person_outcomes)
@@ -779,12 +811,11 @@ def outcome_table(
     multiplicity = multiplicity or (study.outcomes.multiplicity if study is not None else "holm")
     if design == "auto":
         design = matching_design(df)
-    weighted_main = design == "weighted"
 
     out_order = list(out_labels) if out_labels else list(pd.unique(df["outcome"]))
     rows = []
     for (outcome, horizon), sub in df.groupby(["outcome", "horizon"], sort=False):
-        rows.append(_row(sub, outcome, horizon, alpha, ratio_method, design, weighted_main))
+        rows.append(_row(sub, outcome, horizon, alpha, ratio_method, design))
     res = pd.DataFrame(rows)
     if res.empty:
         return res
@@ -806,7 +837,7 @@ def outcome_table(
     return res[lead + [c for c in res.columns if c not in lead]]
 
 
-def _row(sub, outcome, horizon, alpha, ratio_method, design, weighted_main) -> dict:
+def _row(sub, outcome, horizon, alpha, ratio_method, design) -> dict:
     row: dict = {"outcome": outcome, "horizon": horizon}
     row["horizon_weeks"] = int(sub["horizon_weeks"].iloc[0]) if "horizon_weeks" in sub else np.nan
     counts = {}
@@ -849,10 +880,10 @@ def _row(sub, outcome, horizon, alpha, ratio_method, design, weighted_main) -> d
         row.update(n_sets=wr.n_clusters, w_share_int=wr.share1 * 100, w_share_ctl=wr.share0 * 100,
                    w_rd=wr.estimate.estimate, w_lower=wr.estimate.lower, w_upper=wr.estimate.upper,
                    p_weighted=wr.pvalue)
-    if weighted_main:
-        row["p_value"], row["test"] = row["p_weighted"], "weighted (matched-set clustered)"
-    else:
-        row["p_value"], row["test"] = row["p_fisher"], "Fisher exact"
+    head = headline_columns(design)
+    row["p_value"], row["test"], row["headline_ci"] = row[head["p"]], head["test"], head["ci"]
+    row["headline_rd"], row["headline_lower"], row["headline_upper"] = (
+        row[head["estimate"]], row[head["lower"]], row[head["upper"]])
     return row
 
 
@@ -1008,6 +1039,7 @@ def _fmt_rr(r, sep: str = " to ") -> str:
 ESTIMATE_COLUMNS = (
     "rd", "rd_lower", "rd_upper", "rr", "rr_lower", "rr_upper", "p_fisher", "paired_rd", "paired_lower",
     "paired_upper", "p_mcnemar", "w_rd", "w_lower", "w_upper", "p_weighted", "p_value", "p_adjusted",
+    "headline_rd", "headline_lower", "headline_upper",
 )
 
 
@@ -1140,14 +1172,13 @@ def primary_sentence(results: pd.DataFrame) -> tuple[str, str]:
     Returns
     -------
     (en, da) : tuple of str
-        Markdown; uses the main analysis (``p_value``) and the Newcombe difference, or the
-        weighted difference in the weighted design.
+        Markdown; uses the headline analysis of the design (:func:`headline_columns`:
+        ``headline_rd`` with its CI and ``p_value``).
     """
     prim = results[results["role"] == "primary"]
     if prim.empty:
         return "No primary outcome was evaluated.", "Der er ikke opgjort noget primært effektmål."
-    w = prim["design"].iloc[0] == "weighted"
-    col, lo, hi = ("w_rd", "w_lower", "w_upper") if w else ("rd", "rd_lower", "rd_upper")
+    col, lo, hi = "headline_rd", "headline_lower", "headline_upper"
     parts_en, parts_da = [], []
     for _, r in prim.iterrows():
         if bool(r.get("masked_int", False)) or bool(r.get("masked_ctl", False)):
