@@ -11,17 +11,18 @@ Hazard ratio, one row per estimator (``estimand = "log_hr"``):
 ``strata``
     :func:`cox_intervention` ``method="strata"``: Cox model stratified by matched set
     (conditional; with unequal weights weighted and robust).
-``cluster``
-    :func:`cox_intervention` ``method="cluster"``: marginal Cox model with the matching
-    weights and a robust variance clustered by matched set.
+``cluster_set``
+    The marginal Cox model (:func:`fit_cox`) with the matching weights and a robust variance
+    clustered by matched set: what :func:`cox_intervention` ``method="cluster"`` computed
+    before this study (and still computes without replacement).
 ``cluster_merged``
-    The same Cox fit (:func:`fit_cox`) clustered by the outcome stage's clusters
-    (:func:`analysis_clusters`: matched sets sharing a reused control merged). Equal to
-    ``cluster`` without replacement.
+    The same fit clustered by the outcome stage's clusters (:func:`analysis_clusters`:
+    matched sets sharing a reused control merged). Equal to ``cluster_set`` without replacement.
 ``cluster_twoway``
     The same fit with Austin & Cafri's (2020) variance for matching with replacement:
-    two-way clustering on matched set and on person, ``V_set + V_person - V_row``. Equal to
-    ``cluster`` without replacement.
+    two-way clustering on matched set and on person, ``V_set + V_person - V_row``; what
+    :func:`cox_intervention` ``method="cluster"`` computes now when a control is reused.
+    Equal to ``cluster_set`` without replacement.
 
 Risk difference at ``t_star`` (``estimand = "rd"``), from :func:`outcome_table`:
 
@@ -55,7 +56,7 @@ from simulations.pipeline import (
     outcome_table,
 )
 
-HR_ESTIMATORS = ("strata", "cluster", "cluster_merged", "cluster_twoway")
+HR_ESTIMATORS = ("strata", "cluster_set", "cluster_merged", "cluster_twoway")
 RD_ESTIMATORS = ("newcombe", "paired", "weighted")
 _Z = 1.959963984540054
 
@@ -103,24 +104,27 @@ def _cox_row(name: str, res) -> dict:
     return row
 
 
-def _robust_variance(frame: pd.DataFrame, cluster: np.ndarray) -> float:
-    """Robust variance of the intervention log HR of the weighted marginal Cox fit, clustered on ``cluster``."""
+def _robust_variance(frame: pd.DataFrame, cluster: np.ndarray) -> tuple[float, float]:
+    """(robust variance, coefficient) of the intervention log HR of the weighted marginal Cox fit, clustered on ``cluster``."""
     f = frame.assign(_cl=cluster)
     res = fit_cox(f, "duration", "event", ["intervention"], event_of_interest=SELF_SUPPORT, cluster_col="_cl",
                   weights_col="weight", robust=True, method="cluster")
     return float(res.row("intervention")["se"]) ** 2, float(res.row("intervention")["coef"])
 
 
-def _extra_cox_rows(tte: pd.DataFrame) -> list[dict]:
+def _marginal_cox_rows(tte: pd.DataFrame, replace: bool) -> list[dict]:
     frame = tte.assign(intervention=(tte["group"] == "intervention").astype(int))
-    person = pd.factorize(frame["person_id"])[0]
-    merged = analysis_clusters(frame["matched_set"], frame["person_id"])
     v_set, coef = _robust_variance(frame, frame["matched_set"].to_numpy())
-    v_person, _ = _robust_variance(frame, person)
-    v_row, _ = _robust_variance(frame, np.arange(len(frame)))
-    v_merged, _ = _robust_variance(frame, merged)
+    if replace:
+        person = pd.factorize(frame["person_id"])[0]
+        merged = analysis_clusters(frame["matched_set"], frame["person_id"])
+        v_person, _ = _robust_variance(frame, person)
+        v_row, _ = _robust_variance(frame, np.arange(len(frame)))
+        v_merged, _ = _robust_variance(frame, merged)
+    else:  # every person has one row: the three variances coincide
+        v_merged = v_person = v_row = v_set
     rows = []
-    for name, v in (("cluster_merged", v_merged), ("cluster_twoway", v_set + v_person - v_row)):
+    for name, v in (("cluster_set", v_set), ("cluster_merged", v_merged), ("cluster_twoway", v_set + v_person - v_row)):
         se = math.sqrt(v) if v > 0 else np.nan
         p = float(2 * (1 - _norm_cdf(abs(coef) / se))) if np.isfinite(se) else np.nan
         rows.append(_row(name, "log_hr", coef, se, coef - _Z * se, coef + _Z * se, p))
@@ -137,18 +141,12 @@ def estimate(cohort: pd.DataFrame, scenario: Scenario) -> list[dict]:
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        strata = cox_intervention(tte, method="strata")
-        cluster = cox_intervention(tte, method="cluster")
-        rows.append(_cox_row("strata", strata))
-        rows.append(_cox_row("cluster", cluster))
-        if scenario.replace:
-            try:
-                rows.extend(_extra_cox_rows(tte))
-            except Exception as err:  # noqa: BLE001 - a failed fit is counted, not raised
-                rows.extend(_row(n, "log_hr", np.nan, np.nan, np.nan, np.nan, np.nan, str(err)[:80])
-                            for n in ("cluster_merged", "cluster_twoway"))
-        else:
-            rows.extend({**rows[-1], "estimator": n} for n in ("cluster_merged", "cluster_twoway"))
+        rows.append(_cox_row("strata", cox_intervention(tte, method="strata")))
+        try:
+            rows.extend(_marginal_cox_rows(tte, scenario.replace))
+        except Exception as err:  # noqa: BLE001 - a failed fit is counted, not raised
+            rows.extend(_row(n, "log_hr", np.nan, np.nan, np.nan, np.nan, np.nan, str(err)[:80])
+                        for n in ("cluster_set", "cluster_merged", "cluster_twoway"))
         po = cohort[["person_id", "group", "matched_set", "weight", "value"]].assign(
             outcome="y", horizon="t", horizon_weeks=52)
         w = outcome_table(po, primary="y", multiplicity="none", design="weighted").iloc[0]
