@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from helpers.cohort.matching import match
 from helpers.config.schema.cohort import MatchingConfig
+from helpers.config.schema.outcomes import OutcomesConfig
 from helpers.config.schema.survival import SurvivalConfig
 from helpers.stats.proportions import (
     analysis_clusters,
@@ -20,6 +21,7 @@ from helpers.stats.survival import SELF_SUPPORT, cox_intervention, fit_cox
 __all__ = [
     "SELF_SUPPORT",
     "MatchingConfig",
+    "OutcomesConfig",
     "SurvivalConfig",
     "analysis_clusters",
     "cox_intervention",

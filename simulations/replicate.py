@@ -48,6 +48,7 @@ from simulations import dgp
 from simulations.pipeline import (
     SELF_SUPPORT,
     MatchingConfig,
+    OutcomesConfig,
     SurvivalConfig,
     analysis_clusters,
     cox_intervention,
@@ -165,7 +166,8 @@ def headline(cohort: pd.DataFrame) -> list[dict]:
 
     The HR is :func:`cox_intervention` with the default ``survival.cox_method`` of the study
     schema; the RD is the headline analysis that :func:`outcome_table` picks for the design
-    (``headline_rd``, ``headline_lower``, ``headline_upper``, ``p_value``).
+    under the default ``outcomes.headline`` rule (``headline_rd``, ``headline_lower``,
+    ``headline_upper``, ``p_value``).
     """
     tte = cohort[["person_id", "group", "matched_set", "weight", "duration", "event"]].reset_index(drop=True)
     with warnings.catch_warnings():
@@ -173,7 +175,8 @@ def headline(cohort: pd.DataFrame) -> list[dict]:
         cox = cox_intervention(tte, method=SurvivalConfig().cox_method)
         po = cohort[["person_id", "group", "matched_set", "weight", "value"]].assign(
             outcome="y", horizon="t", horizon_weeks=52)
-        r = outcome_table(po, primary="y", multiplicity="none").iloc[0]
+        rule = OutcomesConfig.model_fields["headline"].default
+        r = outcome_table(po, primary="y", multiplicity="none", headline=rule).iloc[0]
     return [_cox_row(f"headline ({cox.method})", cox),
             _row(f"headline ({r['design']})", "rd", r["headline_rd"], np.nan, r["headline_lower"],
                  r["headline_upper"], r["p_value"])]

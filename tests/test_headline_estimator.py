@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from lifelines import CoxPHFitter
+from scipy import stats
 
 from simulations import dgp
+from simulations.pipeline import outcome_table
 from simulations.replicate import Scenario, headline, simulate_matched
 from simulations.summary import performance
 
@@ -78,3 +80,34 @@ def test_headline_coverage_does_not_collapse(scenario, truth_hr2):
     assert abs(hr["bias"]) < 0.10, perf.to_dict()
     assert rd["coverage"] >= 0.80, perf.to_dict()
     assert abs(rd["bias"]) < 0.04, perf.to_dict()
+
+
+def _pairs(int_values, ctl_values) -> pd.DataFrame:
+    rows = []
+    for s, (a, b) in enumerate(zip(int_values, ctl_values, strict=True)):
+        rows.append(dict(person_id=f"i{s}", group="intervention", matched_set=s, weight=1.0, value=float(a)))
+        rows.append(dict(person_id=f"c{s}", group="control", matched_set=s, weight=1.0, value=float(b)))
+    return pd.DataFrame(rows).assign(outcome="employment", horizon="FU", horizon_weeks=52)
+
+
+def test_pairs_headline_is_the_pair_clustered_difference():
+    # 12 pairs: differences d_g = int - ctl
+    i = [1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 1, 0]
+    c = [0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0]
+    po = _pairs(i, c)
+    r = outcome_table(po, primary="employment", headline="clustered").iloc[0]
+    d = np.array(i, float) - np.array(c, float)
+    g = len(d)
+    # by hand: b = mean(d); CR1 variance of b with pair clusters (N = 2G rows, K = 2)
+    # = sum((d - mean d)^2) / G^2 * G / (G - 1) * (2G - 1) / (2G - 2)
+    var = ((d - d.mean()) ** 2).sum() / g**2 * g / (g - 1) * (2 * g - 1) / (2 * g - 2)
+    q = stats.t.isf(0.025, g - 1)
+    assert r["design"] == "pairs" and r["test"] == "matched-set clustered (pairs)"
+    assert r["headline_rd"] == pytest.approx(d.mean()) == pytest.approx(4 / 12)  # 7 - 3 of 12 pairs
+    assert (r["headline_lower"], r["headline_upper"]) == pytest.approx((d.mean() - q * var**0.5, d.mean() + q * var**0.5))
+    assert r["p_value"] == pytest.approx(2 * stats.t.sf(d.mean() / var**0.5, g - 1))
+    # the other analyses stay in the row; the classic rule leads with Newcombe + Fisher
+    assert np.isfinite(r["p_fisher"]) and np.isfinite(r["p_mcnemar"]) and np.isfinite(r["paired_lower"])
+    classic = outcome_table(po, primary="employment", headline="classic").iloc[0]
+    assert classic["p_value"] == classic["p_fisher"] and classic["headline_lower"] == classic["rd_lower"]
+    assert classic["test"] == "Fisher exact"

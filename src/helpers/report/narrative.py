@@ -129,8 +129,11 @@ def _outcomes(study: Study, output_dir, language: str) -> list[str]:
                 parts.append(_t(language, f"{hl}: not shown (too few persons)", f"{hl}: ikke vist (for få personer)"))
                 continue
             diff = ""
-            if _is_num(r.get("rd")):
-                rd, lo, hi = (100 * float(r[k]) for k in ("rd", "rd_lower", "rd_upper"))  # shares -> points
+            # the design's headline difference (helpers.stats.proportions.headline_columns), else Newcombe's
+            keys = ("headline_rd", "headline_lower", "headline_upper") if _is_num(r.get("headline_rd")) else (
+                "rd", "rd_lower", "rd_upper")
+            if _is_num(r.get(keys[0])):
+                rd, lo, hi = (100 * float(r[k]) for k in keys)  # shares -> points
                 diff = _t(language, f", difference {_num(rd, 1)} percentage points (95% CI {_num(lo, 1)} to "
                                     f"{_num(hi, 1)}; {_p(r.get('p_value'), language)})",
                           f", forskel {_num(rd, 1, language)} procentpoint (95 %-KI {_num(lo, 1, language)} til "
@@ -399,13 +402,17 @@ def methods_tests(study: Study, language: str | None = None) -> str:
                  "Newcombe's hybrid score interval; risk ratio with Koopman's score interval; Fisher's exact test "
                  "(two-sided). With 1:1 matched pairs also McNemar's test and Newcombe's paired interval; with k:1 "
                  "matching or unequal weights a weighted difference with a matched-set clustered variance. "
-                 f"The primary outcome ({o.primary}) is tested unadjusted; secondary outcomes are adjusted with "
+                 + ("The headline difference and test of every matched design use a standard error clustered by "
+                    "matched set (t test; chosen by simulation). " if o.headline == "clustered" else "")
+                 + f"The primary outcome ({o.primary}) is tested unadjusted; secondary outcomes are adjusted with "
                  f"{mult[0]}.",
            "**Andele** ved hvert opfølgningstidspunkt: andele med Wilson-intervaller; risikoforskel med Newcombes "
            "hybride score-interval; relativ risiko med Koopmans score-interval; Fishers eksakte test (tosidet). "
            "Ved 1:1-matchede par også McNemars test og Newcombes parrede interval; ved k:1-matchning eller "
            "ulige vægte en vægtet forskel med varians klynget på matchede sæt. "
-           f"Det primære effektmål ({o.primary}) testes ujusteret; sekundære effektmål justeres med {mult[1]}."),
+           + ("Hovedforskellen og -testen i alle matchede design bruger standardfejl klynget på matchet sæt "
+              "(t-test; valgt ved simulation). " if o.headline == "clustered" else "")
+           + f"Det primære effektmål ({o.primary}) testes ujusteret; sekundære effektmål justeres med {mult[1]}."),
         _t(lang, f"**Time to lasting self-support** (first week of {s.lasting_weeks} consecutive self-supported weeks"
                  + (", in months with employment" if s.require_employment else "") + f"): {exits}"
                  + ("; the first week on disability pension is a competing event" if s.competing_disability_pension

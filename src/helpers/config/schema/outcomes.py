@@ -68,6 +68,13 @@ class OutcomesConfig(Section):
         description="died/emigrated/state pension before a horizon: excluded from N, or counted as no outcome",
     )
     multiplicity: Literal["holm", "bonferroni", "none"] = "holm"
+    headline: Literal["clustered", "classic"] = Field(
+        default="clustered",
+        description="headline difference and test of a matched design: clustered = difference with a standard "
+        "error clustered by matched set and a t test, for 1:1 pairs as for k:1 (chosen by simulation, "
+        "docs/headline-estimator.md); classic = 1:1 pairs lead with Newcombe's unpaired interval and Fisher's "
+        "exact test (other designs: clustered). The other analyses stay in the table",
+    )
     estimates_with_masked_counts: bool = Field(
         default=False,
         description="show differences/ratios/p in rows whose counts are masked (they reveal the masked count)",
