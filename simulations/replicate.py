@@ -17,11 +17,12 @@ Hazard ratio, one row per estimator (``estimand = "log_hr"``):
     before this study (and still computes without replacement).
 ``cluster_merged``
     The same fit clustered by the outcome stage's clusters (:func:`analysis_clusters`:
-    matched sets sharing a reused control merged). Equal to ``cluster_set`` without replacement.
+    matched sets sharing a reused control merged); what :func:`cox_intervention`
+    ``method="cluster"`` computes now when a control is reused. Equal to ``cluster_set``
+    without replacement.
 ``cluster_twoway``
     The same fit with Austin & Cafri's (2020) variance for matching with replacement:
-    two-way clustering on matched set and on person, ``V_set + V_person - V_row``; what
-    :func:`cox_intervention` ``method="cluster"`` computes now when a control is reused.
+    two-way clustering on matched set and on person, ``V_set + V_person - V_row``.
     Equal to ``cluster_set`` without replacement.
 
 Risk difference at ``t_star`` (``estimand = "rd"``), from :func:`outcome_table`:

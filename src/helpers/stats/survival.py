@@ -106,7 +106,7 @@ from helpers.disclosure import (
     km_step_times,
 )
 from helpers.outcomes import status
-from helpers.stats import twoway
+from helpers.stats.proportions import analysis_clusters
 
 CENSORED, SELF_SUPPORT, DISABILITY_PENSION, EXIT = 0, 1, 2, 3
 EVENT_NAMES = {SELF_SUPPORT: "self_support", DISABILITY_PENSION: "disability_pension", EXIT: "exit"}
@@ -643,9 +643,12 @@ def cox_intervention(
     """Cause-specific hazard ratio of lasting self-support, intervention vs control.
 
     ``method="strata"`` stratifies the baseline hazard by matched set (the paired
-    analysis for 1:1 sets); ``"cluster"`` fits one baseline hazard with the matching
-    weights and robust (sandwich) errors clustered on matched set; ``"auto"`` picks
-    ``strata`` when every set is 1:1 with unit weights, else ``cluster``.
+    analysis for 1:1 sets: a conditional HR); ``"cluster"`` fits one baseline hazard with
+    the matching weights and robust (sandwich) errors clustered on matched set (a marginal
+    HR, the study default: docs/headline-estimator.md); when a control serves in several
+    sets (matching with replacement), sets sharing a control are merged into one cluster
+    (:func:`helpers.stats.proportions.analysis_clusters`, as for the risk difference);
+    ``"auto"`` picks ``strata`` when every set is 1:1 with unit weights, else ``cluster``.
     Competing events censor (cause-specific hazard).
     """
     frame, names = _covariate_frame(tte, cohort, adjust_for)
@@ -671,37 +674,21 @@ def cox_intervention(
                              strata="matched_set", weights_col="weight" if weighted else None, robust=weighted,
                              method="strata")
         else:
+            reused = "person_id" in frame and frame["person_id"].duplicated().any()  # matching with replacement
+            if reused:  # sets sharing a reused control are one cluster, as in the outcome stage
+                frame["_cluster"] = analysis_clusters(frame["matched_set"], frame["person_id"])
             result = fit_cox(frame, "duration", "event", names, event_of_interest=SELF_SUPPORT,
-                             cluster_col="matched_set", weights_col="weight", robust=True, method="cluster")
-            if "person_id" in frame and frame["person_id"].duplicated().any():  # with replacement: controls reused
-                result = _two_way(result, frame, names)
+                             cluster_col="_cluster" if reused else "matched_set", weights_col="weight", robust=True,
+                             method="cluster")
+            if reused:
+                notes.append(f"controls reused across matched sets (matching with replacement): robust variance "
+                             f"clustered by matched set, sets sharing a control merged "
+                             f"({frame['_cluster'].nunique()} clusters)")
     except (ConvergenceError, ValueError, np.linalg.LinAlgError) as err:
         first = str(err).split(".")[0]
         return _empty_cox(names, len(frame), int(by_group.sum()), method,
                           "; ".join(notes + [f"the Cox model did not converge ({first})"]))
     result.note = "; ".join(notes + ([result.note] if result.note else []))
-    return result
-
-
-def _two_way(result: CoxResult, frame: pd.DataFrame, names: list[str]) -> CoxResult:
-    """Replace the matched-set clustered variance by the two-way (set and person) variance.
-
-    Austin & Cafri (2020), :mod:`helpers.stats.twoway`: the same weighted fit, clustered on
-    person and on row as well; ``V = V_set + V_person - V_row``.
-    """
-    data = frame.assign(_person=pd.factorize(frame["person_id"])[0])
-    by_person = fit_cox(data, "duration", "event", names, event_of_interest=SELF_SUPPORT, cluster_col="_person",
-                        weights_col="weight", robust=True, method="cluster")
-    by_row = fit_cox(data, "duration", "event", names, event_of_interest=SELF_SUPPORT, weights_col="weight",
-                     robust=True, method="cluster")
-    se2 = [r.summary["se"].to_numpy() ** 2 for r in (result, by_person, by_row)]
-    variance, fallback = twoway.twoway_variance(*se2)
-    result.summary = twoway.coefficient_table(result.summary["covariate"], result.summary["coef"], variance)
-    note = ("controls reused across matched sets (matching with replacement): robust variance clustered by "
-            "matched set and by person (two-way, Austin & Cafri 2020)")
-    if fallback:
-        note += "; the two-way formula was not positive, so the larger one-way variance was used"
-    result.note = "; ".join(n for n in (result.note, note) if n)
     return result
 
 
