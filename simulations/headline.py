@@ -132,7 +132,8 @@ def write_results(meta: dict) -> str:
     lines = [
         BEGIN, "",
         f"Run: {meta['replications']} replications per scenario, seeds `default_rng({meta['seed']} + r)`, "
-        f"{meta['workers']} worker processes; {meta['seconds_scenarios_total']:.0f} s of simulation in all "
+        f"{meta['workers']} worker processes; {meta['seconds_scenarios_total']:.0f} s for the scenarios, "
+        f"{meta['seconds_this_run']:.0f} s wall clock with the calibration "
         f"(machine: {m['cpu'] or m['platform']}, {m['cores']} cores shared with other work, load average at start "
         f"{m['load_average_at_start'][0]:.1f}; Python {m['python']}, numpy {m['numpy']}, pandas {m['pandas']}, "
         f"lifelines {m['lifelines']}).", "",
