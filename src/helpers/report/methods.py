@@ -12,6 +12,7 @@ import sys
 from helpers.core.i18n import join_and, short, tr
 from helpers.report.items import Text
 from helpers.report.outcome_rules import outcome_rules_text
+from helpers.stats.power import planned_controls
 
 
 def _lang(study, language: str | None) -> str:
@@ -104,6 +105,7 @@ def tests(study, language: str | None = None) -> Text:
         survival,
         investment,
         tr("methods.tests.power", lang, alpha=short(pw.alpha, lang), n=pw.n_per_group,
+           n_control=planned_controls(study), rho=short(pw.pair_correlation, lang),
            target=short(pw.target_power, lang)),
     ]
     return Text("\n\n".join(items))

@@ -289,6 +289,7 @@ def power_table(
     n_tests_secondary: int | None = None,
     n_max: int = 400,
     look_ahead: int = 10,
+    n_control: int | None = None,
 ) -> pd.DataFrame:
     """Power and n per group for each planned scenario.
 
@@ -308,6 +309,9 @@ def power_table(
         power at ``alpha / n_tests_secondary`` (Bonferroni, the first step of Holm's method).
     n_max, look_ahead : int
         Passed to :func:`fisher_sample_size`.
+    n_control : int, optional
+        Planned control persons (default ``n_per_group``); the powers use both group sizes, the
+        persons needed (``n_*``) are for equal groups.
 
     Returns
     -------
@@ -330,12 +334,13 @@ def power_table(
             "control": p0,
             "intervention": p1,
             "cohen_h": cohens_h(p0, p1),
-            "power_arcsine": arcsine_power(p0, p1, n_per_group, alpha=alpha),
-            "power_normal": normal_power(p0, p1, n_per_group, alpha=alpha),
-            "power_fisher": fisher_power(p0, p1, n_per_group, alpha=alpha),
+            "power_arcsine": arcsine_power(p0, p1, n_per_group, n_control, alpha=alpha),
+            "power_normal": normal_power(p0, p1, n_per_group, n_control, alpha=alpha),
+            "power_fisher": fisher_power(p0, p1, n_per_group, n_control, alpha=alpha),
         }
         if n_tests_secondary:
-            row["power_fisher_adjusted"] = fisher_power(p0, p1, n_per_group, alpha=alpha / n_tests_secondary)
+            row["power_fisher_adjusted"] = fisher_power(p0, p1, n_per_group, n_control,
+                                                        alpha=alpha / n_tests_secondary)
         row.update(
             n_arcsine=math.ceil(n_arc) if np.isfinite(n_arc) else None,
             n_normal=math.ceil(n_norm) if np.isfinite(n_norm) else None,
@@ -349,6 +354,12 @@ def power_table(
         if col in out:
             out[col] = out[col].astype("Int64")
     return out
+
+
+def planned_controls(study) -> int:
+    """Planned control persons: ``power.n_control``, else ``matching.ratio`` x ``power.n_per_group``."""
+    cfg = study.power
+    return int(cfg.n_control) if cfg.n_control is not None else int(study.matching.ratio) * int(cfg.n_per_group)
 
 
 def design_power(study, *, adjust_secondary: bool = True) -> pd.DataFrame:
@@ -365,6 +376,7 @@ def design_power(study, *, adjust_secondary: bool = True) -> pd.DataFrame:
     table = power_table(
         cfg.scenarios, cfg.n_per_group, cfg.alpha, cfg.target_power,
         n_tests_secondary=(n_sec or None) if adjust_secondary and study.outcomes.multiplicity != "none" else None,
+        n_control=planned_controls(study),
     )
     table.insert(2, "role", np.where(table["outcome"] == primary, "primary", "secondary"))
     if "power_fisher_adjusted" in table:
