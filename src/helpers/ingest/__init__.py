@@ -17,8 +17,9 @@ manifest and ``ingest_summary.json``.
   ``force=True``.
 
 Modules: :mod:`.readers` (formats), :mod:`.columns` (layout), :mod:`.convert` (values),
-:mod:`.validate` (checks and aggregates), :mod:`.extract` (the DREAM pass), :mod:`.forms`,
-:mod:`.writer` (staging and commit), :mod:`.summary` (aggregates and report tables).
+:mod:`.validate` (checks and aggregates), :mod:`.extract` (the DREAM pass's shared pieces),
+:mod:`.wide` and :mod:`.per_year` (the pass per layout), :mod:`.forms`, :mod:`.writer`
+(staging and commit), :mod:`.summary` (aggregates and report tables).
 
 Examples
 --------
@@ -40,12 +41,18 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy
 import pandas as pd
+import pyarrow
 
+import helpers
+from helpers.config import load_study
 from helpers.core import calendar
+from helpers.core.progress import StatusLine
 from helpers.ingest import forms as forms_mod
 from helpers.ingest.errors import IngestError, rel
-from helpers.ingest.extract import ExtractResult, read_per_year, read_wide
+from helpers.ingest.extract import ExtractResult
+from helpers.ingest.per_year import read_per_year
 from helpers.ingest.pseudonym import PseudonymKey, resolve_key
 from helpers.ingest.readers import RetryAsText, detect_format, scan_file
 from helpers.ingest.summary import (
@@ -55,6 +62,7 @@ from helpers.ingest.summary import (
     unknown_codes_table,
     warnings_table,
 )
+from helpers.ingest.wide import read_wide
 from helpers.ingest.writer import MANIFEST, StagedStore
 
 __all__ = [
@@ -154,11 +162,7 @@ def _parameters(study) -> dict:
 
 
 def _versions() -> dict:
-    import numpy
-    import pyarrow
-    import pyreadstat
-
-    import helpers
+    import pyreadstat  # optional heavy dependency, loaded only here
 
     return {"python": platform.python_version(), "helpers": helpers.__version__, "numpy": numpy.__version__,
             "pandas": pd.__version__, "pyarrow": pyarrow.__version__, "pyreadstat": pyreadstat.__version__}
@@ -235,8 +239,6 @@ def ingest(study, force: bool = False, progress: Callable[[str], None] | None = 
         A raw file named by the study does not exist.
     """
     if isinstance(study, str):
-        from helpers.config import load_study
-
         study = load_study(study)
     study.check_inputs()
     key = resolve_key(study.data.pseudonymisation, synthetic=study.study.synthetic)
@@ -271,8 +273,6 @@ def ingest(study, force: bool = False, progress: Callable[[str], None] | None = 
 
     own_progress = None
     if progress is None:
-        from helpers.core.progress import StatusLine
-
         progress = own_progress = StatusLine(f"ingest {study.name}")
     try:
         return _ingest_staged(study, key, scans, inputs, parameters, dream_files, form_files, target, t0, progress)
