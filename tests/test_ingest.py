@@ -639,7 +639,7 @@ def test_category_counts_by_year(project):
 
 
 def test_category_shares_merge_small_groups():
-    from helpers.ingest import category_shares
+    from helpers.disclosure.ingest import category_shares
 
     # 2019 (52 weeks) of 100 persons: 5,200 person-weeks
     counts = pd.DataFrame([
@@ -785,16 +785,15 @@ def test_summary_holds_aggregates_only(good):
 
 
 def test_report_tables_mask_small_counts(good):
-    from helpers.ingest import (
-        category_shares,
-        manifest_table,
-        read_table,
-        unknown_codes_table,
-    )
+    from helpers.disclosure.ingest import category_shares, mask_unknown_codes
+    from helpers.report import ingest as ingest_report
+    from helpers.report.items import Text
 
     study, _ = good
+    assert study.study.min_cell == 5
     result = ingest(study)
-    table, check = read_table(result.summary, min_cell=5)
+    item = ingest_report.read_table(result, study)
+    table, check = item.frame, item.check
     assert check.passed and table.iloc[0, 1] == 6
     form_rows = table[table.iloc[:, 0].str.startswith("Form")].iloc[:, 1].tolist()
     assert form_rows == ["<5", "<5", "<5", "<5"]
@@ -802,10 +801,12 @@ def test_report_tables_mask_small_counts(good):
     # six persons: every category holds 1-3 persons in some year, so all merge into one group of 6
     assert set(shares["category"]) == {"merged"} and check.passed
     assert np.allclose(shares["share"], 1.0)
-    man, check = manifest_table(result.manifest, min_cell=5)
+    item = ingest_report.manifest_table(result, study)
+    man, check = item.frame, item.check
     assert man.iloc[0, 2] == result.manifest["inputs"][0]["sha256"][:8] + "…"
-    unk, _ = unknown_codes_table(result.unknown_codes_frame(), 5)
+    unk, _ = mask_unknown_codes(result.unknown_codes_frame(), 5)
     assert unk.empty
+    assert isinstance(ingest_report.unknown_codes_table(result, study), Text)  # no table of nothing
 
 
 def test_category_area_plot_draws_one_band_per_group():

@@ -5,7 +5,9 @@ transport; wide ``y_YYWW`` or per-year ``y_WW`` layout) and project forms, valid
 replaces person IDs by keyed hashes (:mod:`helpers.ingest.pseudonym`) and writes
 ``data/processed/<study>/`` (see docs/architecture.md and :mod:`helpers.core.store`):
 persons, residence, weekly (``int16`` codes), monthly (``float32`` degree), forms, the
-manifest and ``ingest_summary.json``.
+manifest and ``ingest_summary.json`` (the typed :class:`~helpers.ingest.result.IngestResult` it
+returns; the stage entry point is :func:`helpers.stages.ingest.run`, the report's tables
+and figure are in :mod:`helpers.report.ingest`).
 
 - Streaming: the extract is read in chunks of ``data.dream.chunk_rows`` rows and written
   one row group per chunk, so memory is bounded by the chunk size (plus 8 bytes per person
@@ -19,7 +21,8 @@ manifest and ``ingest_summary.json``.
 Modules: :mod:`.readers` (formats), :mod:`.columns` (layout), :mod:`.convert` (values),
 :mod:`.validate` (checks and aggregates), :mod:`.extract` (the DREAM pass's shared pieces),
 :mod:`.wide` and :mod:`.per_year` (the pass per layout), :mod:`.forms`, :mod:`.writer`
-(staging and commit), :mod:`.summary` (aggregates and report tables).
+(staging and commit), :mod:`.result` (the summary), :mod:`.check` and :mod:`.problems`
+(``make check``).
 
 Examples
 --------
@@ -55,27 +58,11 @@ from helpers.ingest.per_year import read_per_year
 from helpers.ingest.pseudonym import PseudonymKey, resolve_key
 from helpers.ingest.readers import RetryAsText, detect_format, scan_file
 from helpers.ingest.result import SUMMARY, IngestResult
-from helpers.ingest.summary import (
-    category_shares,
-    manifest_table,
-    read_table,
-    unknown_codes_table,
-    warnings_table,
-)
 from helpers.ingest.wide import read_wide
 from helpers.ingest.writer import MANIFEST, StagedStore
 from helpers.stages.base import StageResultError
 
-__all__ = [
-    "IngestError",
-    "IngestResult",
-    "category_shares",
-    "ingest",
-    "manifest_table",
-    "read_table",
-    "unknown_codes_table",
-    "warnings_table",
-]
+__all__ = ["IngestError", "IngestResult", "ingest"]
 
 #: Version of the processed-store layout; a change forces a new ingest.
 STORE_FORMAT = 1
