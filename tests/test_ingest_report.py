@@ -7,6 +7,7 @@ written out in full.
 
 from __future__ import annotations
 
+import doctest
 from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
@@ -14,6 +15,7 @@ import pandas as pd
 import pytest
 
 from helpers.disclosure.ingest import category_shares
+from helpers.ingest import result as result_module
 from helpers.ingest.result import IngestResult
 from helpers.report import ingest as ingest_report
 from helpers.report.items import Figure, Table, Text
@@ -135,3 +137,7 @@ def test_category_shares_fail_when_even_everyone_is_few():
     assert check.detail == ("categories with fewer than 5 persons in a year merged into one group: self_support; "
                             "the merged group may still hold fewer persons")
     assert check.detail_da.endswith("; den sammenlagte gruppe kan stadig rumme færre personer")
+
+
+def test_result_doctest():
+    assert doctest.testmod(result_module).failed == 0
