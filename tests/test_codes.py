@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.core.codes import CATEGORIES, CATEGORY_LABELS, CodeBook, load_code_table
+from helpers.core.codes import CATEGORIES, CodeBook, load_code_table
+from helpers.core.i18n import catalogue
 
 # the 129 codes of the c.-2016 list, in order (reference dream_codes.csv, column "code")
 CODES_2016 = [
@@ -86,8 +87,9 @@ def test_category_lookup():
     assert names.tolist() == ["self_support", "cash_benefit", "disability_pension", "dead", "unknown", "unknown",
                               "unknown"]
     assert book.known_codes.sum() == 130  # 129 codes and the empty week
+    labels = {k.removeprefix("category."): v for k, v in catalogue().items() if k.startswith("category.")}
     for lang in ("en", "da"):
-        assert set(CATEGORY_LABELS[lang]) == set(CATEGORIES)
+        assert set(k for k, v in labels.items() if v[lang]) == set(CATEGORIES)
 
 
 def test_study_overrides_change_categories():

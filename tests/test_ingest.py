@@ -22,10 +22,13 @@ import pyreadstat
 import pytest
 import yaml
 
+from helpers import stages
 from helpers.config import load_study
 from helpers.core import calendar, paths, store
 from helpers.ingest import IngestError, ingest
 from helpers.ingest.pseudonym import DEMO_KEY, PseudonymKeyError
+from helpers.ingest.result import IngestResult
+from helpers.stages.base import StageResultError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_YEAR, LAST_YEAR = 2019, 2021
@@ -310,7 +313,7 @@ def test_per_year_person_missing_from_a_year_has_empty_weeks(project):
     codes = REF["codes"].copy()
     codes[0, :52] = 0  # person 0's 2019 weeks were in the dropped rows
     np.testing.assert_array_equal(store.load_weekly(study).codes, codes)
-    assert any("absent from the 2019 file" in w for w in result.warnings)
+    assert any("absent from the 2019 file" in w.text for w in result.warnings)
 
 
 def test_per_year_error_names_the_year_file_and_its_row(project):
@@ -582,7 +585,7 @@ def test_validity_dates_give_a_warning(project):
     wide_frame(ref).to_csv(raw / "dream.csv", index=False)
     study = load_study(project("valid", raw=raw))
     result = ingest(study)
-    validity = result.validity_warnings
+    validity = result.validity_frame()
     assert validity["code"].tolist() == [710] and validity["person_weeks"].tolist() == [4]
     assert validity["first_iso_week"].tolist() == ["2019-W21"] and validity["valid_to"].tolist() == ["2015-08-30"]
     assert any(w["kind"] == "validity" and w["count"] == 4 for w in result.warning_records)
@@ -598,17 +601,17 @@ def test_unknown_codes_counted_with_week_range_or_error(project):
     wide_frame(ref).to_csv(raw / "dream.csv", index=False)
     study = load_study(project("unknown", raw=raw))
     result = ingest(study)
-    u = result.unknown_codes.set_index("code")
+    u = result.unknown_codes_frame().set_index("code")
     assert u.loc[555, "person_weeks"] == 4 and u.loc[555, "persons"] == 2
     assert u.loc[555, "first_iso_week"] == "2020-W09" and u.loc[555, "last_iso_week"] == "2020-W19"
     assert u.loc[556, "first_iso_week"] == u.loc[556, "last_iso_week"] == "2019-W06"
-    counts = result.category_counts
+    counts = result.category_counts_frame()
     assert counts.query("year == 2020 and category == 'unknown'")["person_weeks"].item() == 4
     np.testing.assert_array_equal(store.load_weekly(study).codes, ref["codes"])  # kept as delivered
     # the study may declare a code (category override): then it is not unknown
     study2 = load_study(project("unknown2", data={"category_overrides": {555: "cash_benefit", 556: "education"}},
                                 raw=raw))
-    assert ingest(study2).unknown_codes.empty
+    assert ingest(study2).unknown_codes_frame().empty
     study3 = load_study(project("unknown3", data={"unknown_codes": "error"}, raw=raw))
     with pytest.raises(IngestError, match=r"2 code\(s\) are not in the code dictionary: 555 \(4 person-weeks, "
                                           r"2020-W09 to 2020-W19\)"):
@@ -621,7 +624,7 @@ def test_category_counts_by_year(project):
     raw.mkdir(parents=True)
     write_csv_comma(raw)
     result = ingest(load_study(project("cats", raw=raw)))
-    c = result.category_counts.set_index(["year", "category"])
+    c = result.category_counts_frame().set_index(["year", "category"])
     # 2019 (52 weeks): cash 730 x30 + 737 x6 (person 0); UI 111 x52 (person 1); dp 783 x52 (person 2);
     # education 651 x52 (person 3); emigrated 997 x2 (weeks 51-52, person 4); sickness 774 x3 (person 5)
     assert c.loc[(2019, "cash_benefit"), "person_weeks"] == 36
@@ -631,12 +634,12 @@ def test_category_counts_by_year(project):
     # 2020 (53 weeks): dead from window week 101 = 2020-W49 -> 5 weeks; cash 130 once (person 3)
     assert c.loc[(2020, "dead"), "person_weeks"] == 5
     assert c.loc[(2020, "cash_benefit"), ["person_weeks", "persons"]].tolist() == [1, 1]
-    totals = result.category_counts.groupby("year")["person_weeks"].sum()
+    totals = result.category_counts_frame().groupby("year")["person_weeks"].sum()
     assert totals.to_dict() == {2019: 6 * 52, 2020: 6 * 53, 2021: 6 * 52}
 
 
 def test_category_shares_merge_small_groups():
-    from helpers.ingest import category_shares
+    from helpers.disclosure.ingest import category_shares
 
     # 2019 (52 weeks) of 100 persons: 5,200 person-weeks
     counts = pd.DataFrame([
@@ -728,6 +731,48 @@ def test_store_without_manifest_is_incomplete(good):
     assert not ingest(study).skipped
 
 
+def test_result_is_the_summary_file_and_survives_a_round_trip(good):
+    study, _ = good
+    result = stages.ingest.run(study)
+    assert result.skipped and isinstance(result, IngestResult)
+    assert IngestResult.from_json(result.to_json()) == result
+    # the result is the file: same bytes, and the file read back is the same result
+    text = (study.processed_dir / "ingest_summary.json").read_text(encoding="utf-8")
+    assert text == result.to_json() + "\n"
+    loaded = IngestResult.load(study)
+    assert loaded == result and loaded.manifest is None and loaded.skipped is None
+    assert list(json.loads(text)) == list(IngestResult.model_fields)
+    assert result.persons == result.n_persons == 6 and result.forms == {"screening": 3, "questionnaires": 2,
+                                                                         "events": 1, "costs": 1}
+    assert result.manifest == json.loads((study.processed_dir / "manifest.json").read_text())
+    assert result.paths["weekly"] == study.processed_dir / "weekly.parquet"
+    # 3 years x 13 categories, typed rows
+    assert len(result.category_counts) == 39 and result.category_counts[0].year == 2019
+    with pytest.raises(StageResultError, match="persons"):
+        IngestResult.from_json(text.replace('"persons"', '"personz"', 1))
+
+
+def test_dry_run_writes_nothing_and_summarises_the_same(project):
+    raw = project.tmp / "raw" / "dry"
+    raw.mkdir(parents=True)
+    write_csv_comma(raw)
+    study = load_study(project("dry", raw=raw))
+    dry = stages.ingest.run(study, write=False)
+    assert not study.processed_dir.exists() and dry.paths == {} and dry.skipped is False
+    assert dry.persons == 6 and dry.weeks == 157 and dry.manifest["inputs"][0]["rows"] == 6
+    wet = stages.ingest.run(study)
+    assert not wet.skipped and (study.processed_dir / "manifest.json").exists()
+    assert dry.model_dump(exclude={"seconds"}) == wet.model_dump(exclude={"seconds"})
+
+
+def test_unreadable_summary_is_rewritten(good):
+    study, _ = good
+    path = study.processed_dir / "ingest_summary.json"
+    path.write_text(path.read_text().replace('"persons"', '"personz"', 1))  # same size: the manifest still matches
+    result = ingest(study)
+    assert not result.skipped and IngestResult.load(study).persons == 6
+
+
 def test_summary_holds_aggregates_only(good):
     study, _ = good
     summary = json.loads((study.processed_dir / "ingest_summary.json").read_text())
@@ -740,27 +785,28 @@ def test_summary_holds_aggregates_only(good):
 
 
 def test_report_tables_mask_small_counts(good):
-    from helpers.ingest import (
-        category_shares,
-        manifest_table,
-        read_table,
-        unknown_codes_table,
-    )
+    from helpers.disclosure.ingest import category_shares, mask_unknown_codes
+    from helpers.report import ingest as ingest_report
+    from helpers.report.items import Text
 
     study, _ = good
+    assert study.study.min_cell == 5
     result = ingest(study)
-    table, check = read_table(result.summary, min_cell=5)
+    item = ingest_report.read_table(result, study)
+    table, check = item.frame, item.check
     assert check.passed and table.iloc[0, 1] == 6
     form_rows = table[table.iloc[:, 0].str.startswith("Form")].iloc[:, 1].tolist()
     assert form_rows == ["<5", "<5", "<5", "<5"]
-    shares, check = category_shares(result.category_counts, min_cell=5)
+    shares, check = category_shares(result.category_counts_frame(), min_cell=5)
     # six persons: every category holds 1-3 persons in some year, so all merge into one group of 6
     assert set(shares["category"]) == {"merged"} and check.passed
     assert np.allclose(shares["share"], 1.0)
-    man, check = manifest_table(result.manifest, min_cell=5)
+    item = ingest_report.manifest_table(result, study)
+    man, check = item.frame, item.check
     assert man.iloc[0, 2] == result.manifest["inputs"][0]["sha256"][:8] + "…"
-    unk, _ = unknown_codes_table(result.unknown_codes, 5)
+    unk, _ = mask_unknown_codes(result.unknown_codes_frame(), 5)
     assert unk.empty
+    assert isinstance(ingest_report.unknown_codes_table(result, study), Text)  # no table of nothing
 
 
 def test_category_area_plot_draws_one_band_per_group():

@@ -37,43 +37,12 @@ CATEGORIES: tuple[str, ...] = (
     "unknown",
 )
 CATEGORY_INDEX = {name: i for i, name in enumerate(CATEGORIES)}
+# Their labels, in English and Danish, are in the catalogue: ``tr(f"category.{name}", language)``
+# (helpers/data/i18n/common.yaml).
 
 #: Codes that end follow-up: emigration (may return), state pension and death (absorbing).
 EMIGRATED, STATE_PENSION, DEAD = 997, 998, 999
 MAX_CODE = 1000
-
-CATEGORY_LABELS = {
-    "en": {
-        "self_support": "Self-supporting (no transfer)",
-        "cash_benefit": "Cash benefit (kontanthjælp etc.)",
-        "ui_benefit": "Unemployment insurance benefit",
-        "sickness": "Sickness benefit",
-        "flexjob": "Flexjob / ledighedsydelse",
-        "rehab_clarification": "Rehabilitation / ressourceforløb",
-        "disability_pension": "Disability pension",
-        "education": "Education (SU)",
-        "retirement": "Retirement",
-        "other": "Other (leave, maternity, ...)",
-        "emigrated": "Emigrated",
-        "dead": "Dead",
-        "unknown": "Unknown code",
-    },
-    "da": {
-        "self_support": "Selvforsørgende (ingen ydelse)",
-        "cash_benefit": "Kontanthjælp mv.",
-        "ui_benefit": "A-dagpenge",
-        "sickness": "Sygedagpenge",
-        "flexjob": "Fleksjob / ledighedsydelse",
-        "rehab_clarification": "Revalidering / ressourceforløb",
-        "disability_pension": "Førtidspension",
-        "education": "Uddannelse (SU)",
-        "retirement": "Pension / efterløn",
-        "other": "Andet (orlov, barsel mv.)",
-        "emigrated": "Udvandret",
-        "dead": "Død",
-        "unknown": "Ukendt kode",
-    },
-}
 
 
 def load_code_table() -> pd.DataFrame:

@@ -5,7 +5,9 @@ transport; wide ``y_YYWW`` or per-year ``y_WW`` layout) and project forms, valid
 replaces person IDs by keyed hashes (:mod:`helpers.ingest.pseudonym`) and writes
 ``data/processed/<study>/`` (see docs/architecture.md and :mod:`helpers.core.store`):
 persons, residence, weekly (``int16`` codes), monthly (``float32`` degree), forms, the
-manifest and ``ingest_summary.json``.
+manifest and ``ingest_summary.json`` (the typed :class:`~helpers.ingest.result.IngestResult` it
+returns; the stage entry point is :func:`helpers.stages.ingest.run`, the report's tables
+and figure are in :mod:`helpers.report.ingest`).
 
 - Streaming: the extract is read in chunks of ``data.dream.chunk_rows`` rows and written
   one row group per chunk, so memory is bounded by the chunk size (plus 8 bytes per person
@@ -17,8 +19,10 @@ manifest and ``ingest_summary.json``.
   ``force=True``.
 
 Modules: :mod:`.readers` (formats), :mod:`.columns` (layout), :mod:`.convert` (values),
-:mod:`.validate` (checks and aggregates), :mod:`.extract` (the DREAM pass), :mod:`.forms`,
-:mod:`.writer` (staging and commit), :mod:`.summary` (aggregates and report tables).
+:mod:`.validate` (checks and aggregates), :mod:`.extract` (the DREAM pass's shared pieces),
+:mod:`.wide` and :mod:`.per_year` (the pass per layout), :mod:`.forms`, :mod:`.writer`
+(staging and commit), :mod:`.result` (the summary), :mod:`.check` and :mod:`.problems`
+(``make check``).
 
 Examples
 --------
@@ -36,105 +40,32 @@ import json
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy
 import pandas as pd
+import pyarrow
 
+import helpers
+from helpers.config import load_study
 from helpers.core import calendar
+from helpers.core.progress import StatusLine
 from helpers.ingest import forms as forms_mod
 from helpers.ingest.errors import IngestError, rel
-from helpers.ingest.extract import ExtractResult, read_per_year, read_wide
+from helpers.ingest.extract import ExtractResult
+from helpers.ingest.per_year import read_per_year
 from helpers.ingest.pseudonym import PseudonymKey, resolve_key
 from helpers.ingest.readers import RetryAsText, detect_format, scan_file
-from helpers.ingest.summary import (
-    category_shares,
-    manifest_table,
-    read_table,
-    unknown_codes_table,
-    warnings_table,
-)
+from helpers.ingest.result import SUMMARY, IngestResult
+from helpers.ingest.wide import read_wide
 from helpers.ingest.writer import MANIFEST, StagedStore
+from helpers.stages.base import StageResultError
 
-__all__ = [
-    "IngestError",
-    "IngestResult",
-    "category_shares",
-    "ingest",
-    "manifest_table",
-    "read_table",
-    "unknown_codes_table",
-    "warnings_table",
-]
+__all__ = ["IngestError", "IngestResult", "ingest"]
 
 #: Version of the processed-store layout; a change forces a new ingest.
 STORE_FORMAT = 1
-SUMMARY = "ingest_summary.json"
-
-
-@dataclass
-class IngestResult:
-    """What an ingest wrote (or found up to date).
-
-    Attributes
-    ----------
-    paths : dict of str to Path
-        Store files by name (``persons``, ``weekly``, ..., ``manifest``, ``ingest_summary``).
-    n_persons, n_weeks, n_months : int
-        Persons and weekly/monthly columns in the store.
-    unknown_codes : DataFrame
-        ``code, person_weeks, persons, first_week, last_week, first_iso_week, last_iso_week``.
-    warnings : list of str
-        Validation warnings (aggregates only).
-    skipped : bool
-        True when inputs, parameters and key were unchanged and nothing was written.
-    manifest, summary : dict
-        Contents of ``manifest.json`` and ``ingest_summary.json``.
-    """
-
-    paths: dict[str, Path]
-    n_persons: int
-    n_weeks: int
-    unknown_codes: pd.DataFrame
-    warnings: list[str]
-    skipped: bool
-    n_months: int = 0
-    manifest: dict = field(default_factory=dict, repr=False)
-    summary: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def category_counts(self) -> pd.DataFrame:
-        """Person-weeks and persons by ISO year and analysis category."""
-        return pd.DataFrame(self.summary.get("category_counts", []),
-                            columns=["year", "category", "person_weeks", "persons"])
-
-    @property
-    def validity_warnings(self) -> pd.DataFrame:
-        """Codes used outside their validity dates (by code)."""
-        return pd.DataFrame(self.summary.get("validity_warnings", []))
-
-    @property
-    def warning_records(self) -> list[dict]:
-        """Warnings as ``{"kind", "text", "count"}`` records (for :func:`warnings_table`)."""
-        return list(self.summary.get("warnings", []))
-
-    @classmethod
-    def from_store(cls, directory: Path, skipped: bool) -> IngestResult:
-        """Rebuild the result from a committed store's manifest and summary."""
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-        summary = json.loads((directory / SUMMARY).read_text(encoding="utf-8"))
-        names = [*manifest["outputs"], MANIFEST]
-        return cls(
-            paths={n.split(".")[0]: directory / n for n in names},
-            n_persons=summary["persons"], n_weeks=summary["weeks"], n_months=summary["months"],
-            unknown_codes=pd.DataFrame(summary["unknown_codes"], columns=_UNKNOWN_COLS),
-            warnings=[f"{w['text']}: {w['count']:,}" for w in summary["warnings"]],
-            skipped=skipped, manifest=manifest, summary=summary,
-        )
-
-
-_UNKNOWN_COLS = ["code", "person_weeks", "persons", "first_week", "last_week", "first_iso_week", "last_iso_week"]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -154,11 +85,7 @@ def _parameters(study) -> dict:
 
 
 def _versions() -> dict:
-    import numpy
-    import pyarrow
-    import pyreadstat
-
-    import helpers
+    import pyreadstat  # optional heavy dependency, loaded only here
 
     return {"python": platform.python_version(), "helpers": helpers.__version__, "numpy": numpy.__version__,
             "pandas": pd.__version__, "pyarrow": pyarrow.__version__, "pyreadstat": pyreadstat.__version__}
@@ -185,6 +112,10 @@ def _up_to_date(directory: Path, inputs: list[dict], parameters: dict, key: Pseu
         return False
     if old.get("pseudonymisation", {}).get("key_fingerprint") != key.fingerprint():
         return False
+    try:  # a summary this version cannot read (older layout, edited by hand) is rewritten
+        IngestResult.from_json(spath.read_text(encoding="utf-8"))
+    except (OSError, StageResultError):
+        return False
     for name, info in old.get("outputs", {}).items():
         p = directory / name
         if not p.exists() or p.stat().st_size != info.get("bytes"):
@@ -207,7 +138,8 @@ def _form_warnings(parsed: list[forms_mod.Form], study) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------ ingest
-def ingest(study, force: bool = False, progress: Callable[[str], None] | None = None) -> IngestResult:
+def ingest(study, force: bool = False, progress: Callable[[str], None] | None = None, *,
+           write: bool = True) -> IngestResult:
     """Read, validate and pseudonymise a study's raw inputs into ``data/processed/<study>/``.
 
     Parameters
@@ -219,10 +151,16 @@ def ingest(study, force: bool = False, progress: Callable[[str], None] | None = 
     progress : callable, optional
         Called with a short message after each chunk (e.g. ``print``); by default a status
         line on the terminal (:class:`helpers.core.progress.StatusLine`, silent in tests).
+    write : bool
+        Commit the store. With ``False`` everything is read, validated and summarised in a
+        staging folder that is then deleted: the result is what an ingest would write
+        (``paths`` empty), and ``data/processed/<study>/`` is left as it was.
 
     Returns
     -------
     IngestResult
+        The content of ``ingest_summary.json``, with the manifest, ``skipped`` and the
+        store's paths in memory.
 
     Raises
     ------
@@ -235,8 +173,6 @@ def ingest(study, force: bool = False, progress: Callable[[str], None] | None = 
         A raw file named by the study does not exist.
     """
     if isinstance(study, str):
-        from helpers.config import load_study
-
         study = load_study(study)
     study.check_inputs()
     key = resolve_key(study.data.pseudonymisation, synthetic=study.study.synthetic)
@@ -271,17 +207,16 @@ def ingest(study, force: bool = False, progress: Callable[[str], None] | None = 
 
     own_progress = None
     if progress is None:
-        from helpers.core.progress import StatusLine
-
         progress = own_progress = StatusLine(f"ingest {study.name}")
     try:
-        return _ingest_staged(study, key, scans, inputs, parameters, dream_files, form_files, target, t0, progress)
+        return _ingest_staged(study, key, scans, inputs, parameters, dream_files, form_files, target, t0, progress,
+                              write)
     finally:
         if own_progress is not None:
             own_progress.close()
 
 
-def _ingest_staged(study, key, scans, inputs, parameters, dream_files, form_files, target, t0, progress):
+def _ingest_staged(study, key, scans, inputs, parameters, dream_files, form_files, target, t0, progress, write):
     data = study.data
     with StagedStore(target) as stage:
         parsed = [forms_mod.read_form(name, f, study, key.key) for name, f in form_files.items()]
@@ -317,9 +252,9 @@ def _ingest_staged(study, key, scans, inputs, parameters, dream_files, form_file
             rows[f] = len(next(p for p in parsed if p.name == name).frame)
         for item, f in zip(inputs, [*dream_files, *form_files.values()], strict=True):
             item["rows"] = rows[f]
-        summary = _summary(study, ext, unknown, warnings, {p.name: len(p.frame) for p in parsed}, stage,
-                           time.time() - t0)
-        stage.write_json(SUMMARY, summary)
+        summary = IngestResult.model_validate(_summary(study, ext, unknown, warnings,
+                                                       {p.name: len(p.frame) for p in parsed}, stage, time.time() - t0))
+        stage.path(SUMMARY).write_text(summary.to_json() + "\n", encoding="utf-8")
         outputs = stage.outputs()
         outputs[SUMMARY] = {"bytes": stage.path(SUMMARY).stat().st_size}
         manifest = {
@@ -334,6 +269,8 @@ def _ingest_staged(study, key, scans, inputs, parameters, dream_files, form_file
             "versions": _versions(),
             "seconds": round(time.time() - t0, 2),
         }
+        if not write:
+            return summary.attach(manifest, skipped=False, paths={})
         stage.commit(manifest)
     return IngestResult.from_store(target, skipped=False)
 

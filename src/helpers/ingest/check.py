@@ -31,7 +31,8 @@ from helpers.ingest import convert
 from helpers.ingest import forms as forms_mod
 from helpers.ingest.columns import ColumnPlan, find_column, held_weeks, plan_columns, residence_problem
 from helpers.ingest.errors import IngestError, Where, rel
-from helpers.ingest.extract import needs_municipality, residence_years, year_files
+from helpers.ingest.extract import needs_municipality, residence_years
+from helpers.ingest.per_year import year_files
 from helpers.ingest.problems import Problem, format_table, from_message
 from helpers.ingest.pseudonym import PseudonymKeyError, digests, resolve_key
 from helpers.ingest.readers import RetryAsText, detect_format, iter_chunks, open_source, scan_file

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helpers.ingest.errors import IngestError, Where
+from helpers.ingest.pseudonym import normalise_ids
 
 MAX_CODE = 999
 _CODE_TEXT = r"^(\d{1,6}(\.0*)?|\.?)$"
@@ -308,8 +309,6 @@ def ids(values, where: Where, first_row: int, id_width: int | None) -> list[str]
 
     An empty ID is an error naming the row.
     """
-    from helpers.ingest.pseudonym import normalise_ids
-
     arr = as_array(values)
     if pa.types.is_floating(arr.type):
         f = arr.to_numpy(zero_copy_only=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.config.schema.outcomes import EMPLOYED, OutcomeDefinition
-from helpers.core.codes import CATEGORY_LABELS, load_code_table
+from helpers.core.codes import load_code_table
 from helpers.core.i18n import LANGUAGES, catalogue, tr
 from helpers.outcomes.definitions import event_spec
 
@@ -31,7 +31,7 @@ def _criteria_text(d: OutcomeDefinition, language: str, table: pd.DataFrame) -> 
         elif c == "self_support":
             parts.append(tr("outcome_rules.criterion.self_support", language))
         else:
-            parts.append(tr("outcome_rules.criterion.category", language, label=CATEGORY_LABELS[language][c]))
+            parts.append(tr("outcome_rules.criterion.category", language, label=tr(f"category.{c}", language)))
     for sub in d.subcategories:
         parts.append(tr("outcome_rules.criterion.subcategory", language, label=_label("subcategory", sub, language)))
     either = tr("outcome_rules.or", language)

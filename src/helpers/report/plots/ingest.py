@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from helpers.core.codes import CATEGORIES
-from helpers.ingest.summary import OTHER_MERGED, category_label
+from helpers.core.i18n import catalogue, tr
+from helpers.disclosure.ingest import OTHER_MERGED
 
 #: One colour per analysis category (stable across studies), plus the merged group.
 CATEGORY_COLOURS = {
@@ -27,13 +28,21 @@ CATEGORY_COLOURS = {
 }
 
 
-def category_shares_area(shares: pd.DataFrame, ax=None, language: str = "en"):
+def category_label(category: str, language: str = "en") -> str:
+    """Readable label of an analysis category (catalogue ``category.<name>``) or of the merged group."""
+    if category == OTHER_MERGED:
+        return tr("ingest.figure.merged", language)
+    key = f"category.{category}"
+    return tr(key, language) if key in catalogue() else category
+
+
+def category_shares_area(shares: pd.DataFrame, ax=None, *, language: str = "en"):
     """Stacked area of the share of person-weeks in each category, per ISO year.
 
     Parameters
     ----------
     shares : DataFrame
-        ``year, category, share`` from :func:`helpers.ingest.summary.category_shares`
+        ``year, category, share`` from :func:`helpers.disclosure.ingest.category_shares`
         (already disclosure-safe: small groups merged).
     ax : matplotlib Axes, optional
     language : {"en", "da"}
@@ -54,8 +63,8 @@ def category_shares_area(shares: pd.DataFrame, ax=None, language: str = "en"):
     )
     ax.set_xlim(wide.index.min(), wide.index.max())
     ax.set_ylim(0, 100)
-    ax.set_xlabel("ISO-år" if language == "da" else "ISO year")
-    ax.set_ylabel("Andel af personuger (%)" if language == "da" else "Share of person-weeks (%)")
+    ax.set_xlabel(tr("ingest.figure.xlabel", language))
+    ax.set_ylabel(tr("ingest.figure.ylabel", language))
     ax.xaxis.get_major_locator().set_params(integer=True)
     handles, labels = ax.get_legend_handles_labels()
     ax.legend(handles[::-1], labels[::-1], loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False,
