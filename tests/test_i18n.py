@@ -121,6 +121,5 @@ def test_no_other_translation_helper():
         text = path.read_text(encoding="utf-8")
         if re.search(r"^def _t\(", text, re.M):
             offenders.append(str(path.relative_to(SRC)))
-    allowed = {"ingest/summary.py", "investment/council.py", "investment/tables.py", "report/narrative.py",
-               "report/plots/investment.py"}
+    allowed = {"ingest/summary.py", "report/narrative.py"}
     assert set(offenders) <= allowed, f"own translation helpers: {sorted(set(offenders) - allowed)}"
