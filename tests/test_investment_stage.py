@@ -121,3 +121,27 @@ def test_report_items_need_a_fresh_result_but_the_council_page_does_not(demo, co
     table = council.key_figures_table(loaded, demo)
     assert table.key == "council_key_figures" and table.frame.shape == (3, 5)
     assert council.page_text(loaded, demo)[0].markdown == "## For the city council: does the programme pay?"
+
+
+def test_council_page_without_a_public_balance_has_no_figure(demo, category_analysis):
+    """Per-category pricing writes no balance: the page keeps its text and table and leaves out the figure
+    (it used to fail on the empty balance, so notebook 90 stopped the report)."""
+    r = stage.from_analysis(demo, category_analysis)
+    assert r.balance == []
+    assert council.cumulative_figure(r, demo) is None
+    assert council.key_figures_table(r, demo).frame.shape == (3, 5)
+
+
+def test_a_projection_without_a_printed_table_is_shown_without_reconciliation(demo, code_analysis):
+    """An ex-ante projection need not come with a printed table to reconcile (reconcile used to be called
+    anyway and raised)."""
+    cfg = load_study("fundamentet").investment.projection.model_copy(update={"printed": None})
+    p = I.analyse_projection(cfg, 2_200_000)
+    assert p.reconciliation is None
+    assert p.result.totals["value_table"].tolist() == [652.0, 2292.0, 3171.0, 3025.0, 2879.0, 2557.0]
+    r = stage.from_analysis(demo, code_analysis)
+    r._projection = p
+    assert investment_report.projection_readings_table(r, demo) is None
+    assert investment_report.projection_departures_table(r, demo) is None
+    assert investment_report.projection_notes_text(r, demo) is None
+    assert investment_report.projection_table(r, demo).key == "investment_projection"

@@ -308,18 +308,19 @@ class ProjectionAnalysis:
     config : ProjectionConfig
     result : ProjectionResult
         :func:`project` with the configured settings.
-    reconciliation : Reconciliation
-        :func:`reconcile`.
+    reconciliation : Reconciliation or None
+        :func:`reconcile` (None when the study file holds no printed table).
     readings : dict of DataFrame
         :func:`projection_readings`.
     """
 
     config: ProjectionConfig
     result: ProjectionResult
-    reconciliation: Reconciliation
+    reconciliation: Reconciliation | None
     readings: dict[str, pd.DataFrame]
 
 
 def analyse_projection(cfg: ProjectionConfig, costs_dkk: float, steps=None) -> ProjectionAnalysis:
     """Project, reconcile with the printed table and compute both readings' cash flows."""
-    return ProjectionAnalysis(cfg, project(cfg), reconcile(cfg), projection_readings(cfg, costs_dkk, steps))
+    return ProjectionAnalysis(cfg, project(cfg), reconcile(cfg) if cfg.printed is not None else None,
+                              projection_readings(cfg, costs_dkk, steps))

@@ -133,8 +133,10 @@ def page_text(result: InvestmentResult | None, study, language: str | None = Non
     return [Text(p) for p in paragraphs(result, _lang(study, language), perspective=study.investment.perspective)]
 
 
-def cumulative_figure(result: InvestmentResult, study, language: str | None = None) -> Figure:
-    """Accumulated discounted net saving per actor with its 95 % band."""
+def cumulative_figure(result: InvestmentResult, study, language: str | None = None) -> Figure | None:
+    """Accumulated discounted net saving per actor with its 95 % band (None without a public balance)."""
+    if not result.balance:
+        return None
     fig, ax = plt.subplots(figsize=(7.0, 3.2))
     council_cumulative(balance_frame(result), actors=study.investment.perspective, language=_lang(study, language),
                        ax=ax)

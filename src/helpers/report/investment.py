@@ -254,7 +254,7 @@ def projection_table(result: InvestmentResult, study, language: str | None = Non
 def projection_readings_table(result: InvestmentResult, study, language: str | None = None) -> Table | None:
     """The projection's yearly totals as printed and under each reading of its assumptions."""
     p = _projection(result)
-    if p is None:
+    if p is None or p.reconciliation is None:
         return None
     _, totals = tables.reconciliation_tables(p.reconciliation, p.config, _lang(study, language))
     return Table("investment_projection_readings", totals, disclosure.assumptions_check("investment_projection_readings"))
@@ -263,7 +263,7 @@ def projection_readings_table(result: InvestmentResult, study, language: str | N
 def projection_departures_table(result: InvestmentResult, study, language: str | None = None) -> Table | None:
     """Cells where the printed projection departs from its stated assumptions."""
     p = _projection(result)
-    if p is None:
+    if p is None or p.reconciliation is None:
         return None
     cells, _ = tables.reconciliation_tables(p.reconciliation, p.config, _lang(study, language))
     return Table("investment_projection_departures", cells,
@@ -273,7 +273,7 @@ def projection_departures_table(result: InvestmentResult, study, language: str |
 def projection_notes_text(result: InvestmentResult, study, language: str | None = None) -> list[Text] | None:
     """The reconciliation in sentences."""
     p = _projection(result)
-    if p is None:
+    if p is None or p.reconciliation is None:
         return None
     return [Text(n) for n in text.projection_notes(p.reconciliation, p.config, _lang(study, language))]
 
