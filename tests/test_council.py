@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import nbformat
+from _investment_fakes import investment_result
 from _report_fakes import capture, code, make_staging, study_copy
 from bs4 import BeautifulSoup
 
 from helpers.config import load_study
-from helpers.investment import council
 from helpers.report import assemble
+from helpers.report import council
 
 RESULTS = {
     "actors": {
@@ -24,10 +25,11 @@ RESULTS = {
     "p_npv_positive_by_actor": {"municipality": 0.293, "state": 0.99, "public": 0.64},
     "balance": [{"year": 1, "actor": "public", "observed": True, "cumulative_net_pv": -5.7e6}],
 }
+RESULT = investment_result(RESULTS)
 
 
 def test_council_page_says_cost_savings_payback_break_even_and_chance():
-    en = " ".join(council.paragraphs(RESULTS, "en"))
+    en = " ".join(council.paragraphs(RESULT, "en"))
     assert "The programme cost DKK 5.9 million for 50 participants (DKK 118,286 per participant)" in en
     assert "the public sector as a whole comes out DKK 2.0 million ahead" in en
     assert "the municipality DKK 1.5 million behind; the state DKK 3.5 million ahead" in en
@@ -35,11 +37,11 @@ def test_council_page_says_cost_savings_payback_break_even_and_chance():
     assert "brings 10.1 more of the 50 participants off public support for good" in en and "7.5 citizens" in en
     assert "29% for the municipality and 64% for the public sector as a whole" in en
     assert "udligning" in en
-    da = " ".join(council.paragraphs(RESULTS, "da"))
+    da = " ".join(council.paragraphs(RESULT, "da"))
     assert "Indsatsen kostede 5,9 mio. kr. for 50 deltagere (118.286 kr. pr. deltager)" in da
     assert "For kommunen ikke inden for 10 år; for det offentlige samlet i år 8" in da
     assert "29 % for kommunen og 64 % for det offentlige samlet" in da
-    table = council.key_figures(RESULTS, "en")
+    table = council.key_figures(RESULT, "en")
     assert table.iloc[1].tolist() == ["State", "3.5", "0.7 to 6.7", "no cost to pay back", "99%"]
     assert table.iloc[2, 3] == "year 8" and table.iloc[0, 3] == "not within 10 years"
     assert council.paragraphs(None, "en")[1].startswith("The investment calculation did not run")
@@ -52,7 +54,7 @@ def test_council_page_starts_and_ends_a_printed_page(tmp_path):
 
     def page():
         rep.page_break()
-        for en, da in zip(council.paragraphs(RESULTS, "en"), council.paragraphs(RESULTS, "da"), strict=True):
+        for en, da in zip(council.paragraphs(RESULT, "en"), council.paragraphs(RESULT, "da"), strict=True):
             rep.text(en, da)
         rep.page_break()
 

@@ -11,9 +11,13 @@ from helpers import investment as I
 from helpers.config import load_study
 from helpers.config.schema.investment import InvestmentConfig, ProjectionConfig
 from helpers.core.store import WeeklyStatus
+from helpers.disclosure import investment as D
 from helpers.investment import realised as R
-from helpers.investment import tables as T
 from helpers.investment.prices import PriceTableError
+from helpers.report import investment_tables as T
+from helpers.report.investment_assumptions import assumptions_table
+from helpers.report.investment_text import projection_notes
+from helpers.stages import investment as stage
 
 # Seed 002 (Ishøj Kommune, Center for Voksne og Velfærd, "Bring ressourcerne i spil", 17 Nov 2020),
 # table "Besparelse i hele 1.000 kr.": (hold, outcome) -> 6 yearly cells; None = blank cell.
@@ -78,7 +82,7 @@ def test_reconciliation_reports_departures(fundamentet_projection):
     assert timing.loc[(2, "job", 3), "model"] == 277 and timing.loc[(2, "job", 3), "printed"] == 270
     assert timing.loc[(3, "job", 3), "model"] == 427
     assert timing.loc[(4, "job", 3), "model"] == 292
-    text = " ".join(en for en, _ in rec.notes)
+    text = " ".join(projection_notes(rec, fundamentet_projection, "en"))
     assert "263" in text and "350" in text and "2.733" in text and "deadweight" in text
 
 
@@ -484,7 +488,7 @@ def test_analyse_from_a_weekly_store(monkeypatch, prices):
     monkeypatch.setattr(I.analysis, "_load_weekly", lambda *a, **k: weekly)
     cohort = pd.DataFrame({"person_id": ids, "group": ["intervention"] * n + ["control"] * n,
                            "index_week": 2104, "matched_set": list(range(n)) * 2, "weight": 1.0})
-    a = I.analyse(study, cohort=cohort, costs_form=pd.DataFrame(), use_survival=False)
+    a = I.analyse(study, cohort=cohort, costs_form=pd.DataFrame())
     y = a.yearly.set_index(["actor", "year"])
     assert y.loc[("public", 1), "saving_total"] > 0
     # long history: every covered week is at the 20 % step -> state share of savings = 20 %
@@ -493,10 +497,10 @@ def test_analyse_from_a_weekly_store(monkeypatch, prices):
     assert check.passed and len(table) == 6
     small, check_small = T.yearly_table(a, "en", min_cell=20)
     assert "<20" in small.iloc[0].astype(str).tolist()
-    assert not T.disclosure_check(a, 20, item="x").passed
-    assert T.assumptions_table(study.investment, a.prices, a.costs, "da", n_participants=n).shape[1] == 4
-    res = a.results()
-    assert res["n_intervention"] == n and "person_id" not in str(res)
+    assert not D.group_check(a.n_intervention, a.n_control, 20, item="x").passed
+    assert assumptions_table(study.investment, a.prices, a.costs, "da", n_participants=n).shape[1] == 4
+    res = stage.from_analysis(study, a)
+    assert res.n_intervention == n and "person_id" not in res.to_json()
 
 
 def test_parse_rmst_variants():

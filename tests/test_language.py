@@ -56,24 +56,28 @@ def test_investment_texts_exist_in_both_languages():
     """The council page, the balance items, the council figure and the tornado labels: English and Danish."""
     import string
 
-    from helpers.investment import balance_tables, council
-    from helpers.investment.sensitivity import PARAMETER_LABELS
-    from helpers.report.plots import investment as inv_plots
+    from _investment_fakes import investment_result
+
+    from helpers.core.i18n import catalogue
+    from helpers.report import council
 
     def fields(text):
         return {f for _, f, _, _ in string.Formatter().parse(text) if f}
 
-    for name, table in (("council.TEXT", council.TEXT), ("balance_tables.ITEMS", balance_tables.ITEMS),
-                        ("plots COUNCIL_TEXT", inv_plots.COUNCIL_TEXT), ("PARAMETER_LABELS", PARAMETER_LABELS),
-                        ("council.ACTOR_NAMES", council.ACTOR_NAMES)):
+    cat = catalogue()
+    for name in ("council.", "investment.balance_item.", "council.figure_text.", "investment.parameter.",
+                 "actor_phrase."):
+        table = {k: v for k, v in cat.items() if k.startswith(name)}
+        assert table, f"no catalogue entries {name}*"
         for key, pair in table.items():
-            assert len(pair) == 2 and all(p.strip() for p in pair), f"{name}[{key!r}] lacks a language"
-            assert fields(pair[0]) == fields(pair[1]), f"{name}[{key!r}]: placeholders differ between languages"
-    results = {"actors": {a: {"npv": 1e6, "npv_low": -1e6, "npv_high": 2e6, "costs": 1e6 if a != "state" else 0,
-                              "payback_year_pv": 3.0} for a in ("municipality", "state", "public")},
-               "horizon_total_years": 5, "n_intervention": 20, "n_control": 20, "settings": {"horizon_years": 3},
-               "break_even": [{"actor": "municipality", "persons_needed": 2.0, "observed_equivalent": 3.0}],
-               "p_npv_positive_by_actor": {"municipality": 0.6, "public": 0.7}}
+            assert len(pair) == 2 and all(p.strip() for p in pair.values()), f"{key} lacks a language"
+            assert fields(pair["en"]) == fields(pair["da"]), f"{key}: placeholders differ between languages"
+    results = investment_result(
+        {"actors": {a: {"npv": 1e6, "npv_low": -1e6, "npv_high": 2e6, "costs": 1e6 if a != "state" else 0,
+                        "payback_year_pv": 3.0} for a in ("municipality", "state", "public")},
+         "horizon_total_years": 5, "n_intervention": 20, "n_control": 20, "settings": {"horizon_years": 3},
+         "break_even": [{"actor": "municipality", "persons_needed": 2.0, "observed_equivalent": 3.0}],
+         "p_npv_positive_by_actor": {"municipality": 0.6, "public": 0.7}})
     en, da = council.paragraphs(results, "en"), council.paragraphs(results, "da")
     assert len(en) == len(da) and all(e and d and e != d for e, d in zip(en, da, strict=True))
     assert council.closing("en", synthetic=True) != council.closing("da", synthetic=True)

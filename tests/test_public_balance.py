@@ -16,7 +16,6 @@ from helpers.config.schema.investment import InvestmentConfig
 from helpers.config.schema.public_balance import ScenarioConfig
 from helpers.core.codes import CodeBook, load_code_table
 from helpers.core.store import MonthlyEmployment
-from helpers.investment import balance as BAL
 from helpers.investment import by_code
 from helpers.investment import ledger as L
 from helpers.investment.code_prices import (
@@ -27,6 +26,7 @@ from helpers.investment.code_prices import (
 )
 from helpers.investment.scenarios import cohort_sum, run_scenarios
 from helpers.investment.tax import TaxRates, load_tax_rates, person_year_taxes
+from helpers.stages.investment import unpriced_frame
 
 # ---- published 2024 rates used in the hand cases (sources in helpers/data/prices/*.csv)
 KTH_MONTH = 12_326          # kontanthjælp, 30+, ikke-forsørger (bm.dk satser 2024)
@@ -251,7 +251,7 @@ def test_code_price_file_errors_name_row_and_column(tmp_path):
 def test_unknown_and_unpriced_codes_are_listed_with_person_weeks(prices):
     codes = np.array([[700] * 10 + [730] * 42, [555] * 3 + [0] * 49, [730] * 52], dtype=np.int16)
     cw = L.code_weeks(codes, np.array([True, True, False]))
-    un = BAL.unpriced_codes(cw, prices.table).set_index("code")
+    un = unpriced_frame(cw, prices.table).set_index("code")
     assert un.loc[700, "person_weeks_intervention"] == 10 and un.loc[700, "persons_intervention"] == 1
     assert un.loc[555, "benefit_en"] == "Code not in the dictionary"
     assert 730 not in un.index and 0 not in un.index

@@ -16,10 +16,10 @@ from helpers.config.schema.investment import InvestmentConfig
 from helpers.core.codes import CodeBook
 from helpers.investment import by_code
 from helpers.investment import ledger as L
-from helpers.investment import workbook as W
 from helpers.investment.code_prices import load_code_prices
 from helpers.investment.tax import load_tax_rates
 from helpers.report import supplement
+from helpers.report import workbook as W
 
 SUM_RE = re.compile(r"SUM\(((?:'[^']+'|[A-Za-z]+)!)?\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)\)")
 REF_RE = re.compile(r"(?:('[^']+'|[A-Za-z]+)!)?\$?([A-Z]{1,2})\$?(\d+)")
@@ -91,7 +91,7 @@ def test_workbook_formulas_reproduce_the_npv_and_yearly_net(analysis_and_study, 
         assert wb["Summary"][f"B{row}"].value.startswith("=SUM(")
         assert evaluate(wb, "Summary", f"B{row}", cache) == pytest.approx(npv[actor], abs=1.0)
     bal = a.balance.set_index(["actor", "year"])
-    for actor, sheet in W.SHEETS.items():
+    for actor, sheet in W.sheet_names("en").items():
         for t in range(1, 6):
             r = W.FIRST_ROW + t - 1
             assert wb[sheet][f"J{r}"].value == f"=F{r}+G{r}+H{r}-I{r}"
@@ -110,3 +110,15 @@ def test_workbook_passes_the_supplement_scan_and_is_withheld_for_small_groups(an
     strict.study.min_cell = 10
     with pytest.raises(W.WorkbookWithheld):
         W.build_workbook(a, strict)
+
+
+def test_danish_workbook_has_the_same_formulas_under_danish_names(analysis_and_study, tmp_path):
+    a, study = analysis_and_study
+    wb = load_workbook(W.write_workbook(a, study, tmp_path / "da.xlsx", language="da"))
+    assert wb.sheetnames == ["Forudsætninger", "Kommune", "Stat", "Offentlig sektor i alt", "Resumé"]
+    assert wb["Offentlig sektor i alt"]["F4"].value == "=Kommune!F4+Stat!F4"
+    assert wb["Kommune"]["F4"].value == "=C4*'Forudsætninger'!$B$2"
+    cache: dict = {}
+    npv = a.summary.set_index("actor")["npv"]
+    for row, actor in zip((2, 3, 4), I.ACTORS, strict=True):
+        assert evaluate(wb, "Resumé", f"B{row}", cache) == pytest.approx(npv[actor], abs=1.0)

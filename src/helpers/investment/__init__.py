@@ -22,9 +22,12 @@ YAML and the register data. Modules, one per concern:
   vs matched control, cash flows, payback, break-even effect.
 - :mod:`~helpers.investment.sensitivity`: one-way (tornado) and Monte Carlo.
 - :mod:`~helpers.investment.analysis`: the whole realised calculation of a study.
-- :mod:`~helpers.investment.tables`, :mod:`~helpers.investment.balance_tables`: report tables in
-  the study's language; :mod:`~helpers.investment.council`: the city council's page;
-  :mod:`~helpers.investment.workbook`: the Excel workbook (presentation only).
+- :mod:`~helpers.investment.notes`: what the calculation says about its inputs, as catalogue keys.
+
+The package computes only: numbers in tidy frames and small result objects, no words. The
+stage (:mod:`helpers.stages.investment`) writes ``investment_results.json``; the report
+(:mod:`helpers.report.investment`, :mod:`helpers.report.council`, :mod:`helpers.report.workbook`)
+words, masks and shows it.
 
 Examples
 --------
@@ -41,7 +44,6 @@ from helpers.investment.analysis import (
     analyse_frames,
     build_weeks,
     load_cohort,
-    save_results,
 )
 from helpers.investment.code_prices import CodePrices, load_code_prices
 from helpers.investment.discounting import (
@@ -50,6 +52,7 @@ from helpers.investment.discounting import (
     flat_steps,
     present_value,
 )
+from helpers.investment.notes import Note
 from helpers.investment.prices import (
     load_prices,
     read_price_file,
@@ -57,11 +60,13 @@ from helpers.investment.prices import (
     select_prices,
 )
 from helpers.investment.projection import (
+    ProjectionAnalysis,
     ProjectionResult,
     Reconciliation,
+    analyse_projection,
     project,
     projection_cash_flows,
-    projection_table,
+    projection_readings,
     reconcile,
     round_half_up,
 )
@@ -94,11 +99,14 @@ __all__ = [
     "InvestmentInputError",
     "MonteCarloResult",
     "NPVModel",
+    "Note",
+    "ProjectionAnalysis",
     "ProjectionResult",
     "Reconciliation",
     "TaxRates",
     "analyse",
     "analyse_frames",
+    "analyse_projection",
     "break_even_persons",
     "build_weeks",
     "cash_flows",
@@ -117,14 +125,13 @@ __all__ = [
     "price_weeks",
     "project",
     "projection_cash_flows",
-    "projection_table",
+    "projection_readings",
     "read_price_file",
     "reconcile",
     "refusion_categories",
     "refusion_weeks",
     "round_half_up",
     "run_scenarios",
-    "save_results",
     "select_prices",
     "state_share_by_week",
     "summarise_flows",

@@ -1,14 +1,15 @@
-"""The realised investment calculation of a study, end to end (what notebook 05 calls).
+"""The realised investment calculation of a study, end to end (what stage 05 calls).
 
 :func:`analyse` loads the cohort, the weekly store and the costs, prices the weeks,
 estimates yearly savings by actor with a bootstrap over matched sets, and derives cash
 flows, NPV, payback, return per krone, the break-even effect, the one-way sensitivity and
 the Monte Carlo. :func:`analyse_frames` does the same from data frames (used by tests).
+The stage (:mod:`helpers.stages.investment`) turns the :class:`InvestmentAnalysis` into
+its typed result, ``investment_results.json``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 
@@ -17,12 +18,13 @@ import pandas as pd
 
 from helpers.config import Study
 from helpers.config.schema.investment import InvestmentConfig
-from helpers.core import atomic, calendar, store
+from helpers.core import calendar, store
 from helpers.core.codes import CodeBook
 from helpers.investment import balance as BAL
 from helpers.investment import by_code
 from helpers.investment import realised as R
 from helpers.investment.discounting import discount_factors, normalise_steps
+from helpers.investment.notes import Note
 from helpers.investment.prices import load_prices, refusion_categories
 from helpers.investment.refusion import refusion_weeks
 from helpers.investment.scenarios import run_scenarios
@@ -70,7 +72,8 @@ class InvestmentAnalysis:
     monte_carlo : MonteCarloResult
     rmst : dict or None
         Cross-check from the survival analysis' RMST difference, when available.
-    notes : list of (en, da)
+    notes : list of Note
+        What the report says about the inputs (:mod:`helpers.investment.notes`).
     balance : DataFrame or None
         Per-code pricing: the yearly public balance by actor
         (:func:`helpers.investment.balance.actor_balance`).
@@ -94,7 +97,7 @@ class InvestmentAnalysis:
     tornado: pd.DataFrame
     monte_carlo: MonteCarloResult
     rmst: dict | None = None
-    notes: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     replicates: dict = field(default_factory=dict, repr=False)
     balance: pd.DataFrame | None = None
     ledger: by_code.CodeLedger | None = field(default=None, repr=False)
@@ -105,52 +108,22 @@ class InvestmentAnalysis:
         """Net present value for ``actor``."""
         return float(self.summary.set_index("actor").loc[actor, "npv"])
 
-    def results(self) -> dict:
-        """Aggregates for ``investment_results.json``."""
-        def clean(v):
-            if isinstance(v, (np.floating, float)):
-                return None if not math.isfinite(float(v)) else float(v)
-            if isinstance(v, (np.integer,)):
-                return int(v)
-            if isinstance(v, (np.bool_,)):
-                return bool(v)
-            return v
-        by_actor = {r["actor"]: {k: clean(v) for k, v in r.items() if k != "actor"}
-                    for r in self.summary.to_dict("records")}
-        return {
-            "npv": {a: {"estimate": v["npv"], "ci_low": v["npv_low"], "ci_high": v["npv_high"]}
-                    for a, v in by_actor.items()},
-            "actors": by_actor,
-            "horizon_total_years": int(self.settings["horizon_years"] + self.settings["extrapolate_years"]),
-            "p_npv_positive": clean(self.monte_carlo.p_positive),
-            "settings": {k: clean(v) if not isinstance(v, (list, tuple)) else v for k, v in self.settings.items()},
-            "n_intervention": self.n_intervention, "n_control": self.n_control,
-            "summary": [{k: clean(v) for k, v in r.items()} for r in self.summary.to_dict("records")],
-            "break_even": [{k: clean(v) for k, v in r.items()} for r in self.break_even.to_dict("records")],
-            "monte_carlo": {k: clean(v) for k, v in self.monte_carlo.summary().items()},
-            "tornado": [{k: clean(v) for k, v in r.items()} for r in self.tornado.to_dict("records")],
-            "rmst_cross_check": self.rmst,
-            "notes": [en for en, _ in self.notes],
-            "pricing": self.settings.get("pricing", "category"),
-            "p_npv_positive_by_actor": {k: clean(v) for k, v in self.p_positive_by_actor.items()},
-            **BAL.results_extra(self),
-        }
-
 
 # ----------------------------------------------------------------------------- loading
 def load_cohort(study: Study) -> pd.DataFrame:
-    """``data/processed/<study>/cohort.parquet`` (written by notebook 02)."""
-    path = study.processed_dir / "cohort.parquet"
-    if not path.exists():
+    """The analysis cohort (:func:`helpers.core.store.load_cohort`, written by stage 02), with its columns checked."""
+    try:
+        cohort = store.load_cohort(study)
+    except FileNotFoundError:
         raise R.InvestmentInputError(
-            f"{path}: not found; run the cohort stage first (notebooks/02_cohort.ipynb, "
-            f"or `make report STUDY={study.name}`)"
-        )
-    cohort = pd.read_parquet(path)
+            f"{study.processed_dir / 'cohort.parquet'}: not found; run the cohort stage first "
+            f"(notebooks/02_cohort.ipynb, or `make report STUDY={study.name}`)"
+        ) from None
     missing = [c for c in ("person_id", "group", "index_week") if c not in cohort.columns]
     if missing:
         raise R.InvestmentInputError(
-            f"{path}: missing column(s) {missing}; expected the contract of docs/architecture.md"
+            f"{study.processed_dir / 'cohort.parquet'}: missing column(s) {missing}; expected the contract of "
+            "docs/architecture.md"
         )
     return cohort
 
@@ -205,18 +178,6 @@ def build_weeks(study: Study, cohort: pd.DataFrame, prices: pd.DataFrame) -> pd.
     return weeks
 
 
-def read_rmst(study: Study) -> tuple[dict | None, str]:
-    """The RMST difference (weeks) and its CI from ``survival_results.json``, if present."""
-    path = study.processed_dir / "survival_results.json"
-    if not path.exists():
-        return None, "survival_results.json not found"
-    try:
-        js = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        return None, f"survival_results.json unreadable ({err})"
-    return parse_rmst(js)
-
-
 def parse_rmst(js: dict) -> tuple[dict | None, str]:
     """Find ``rmst_difference_weeks`` (a number or a dict with estimate and CI) in survival results.
 
@@ -254,7 +215,8 @@ def parse_rmst(js: dict) -> tuple[dict | None, str]:
 
 # ---------------------------------------------------------------------------- analysis
 def analyse(study: Study, *, cohort: pd.DataFrame | None = None, weeks: pd.DataFrame | None = None,
-            costs_form: pd.DataFrame | None = None, use_survival: bool = True) -> InvestmentAnalysis:
+            costs_form: pd.DataFrame | None = None, rmst: dict | None = None,
+            rmst_missing: str = "not requested") -> InvestmentAnalysis:
     """Run the realised investment calculation of ``study``.
 
     Parameters
@@ -262,8 +224,11 @@ def analyse(study: Study, *, cohort: pd.DataFrame | None = None, weeks: pd.DataF
     study : Study
     cohort, weeks, costs_form : DataFrame, optional
         Inputs; loaded from the processed store when not given.
-    use_survival : bool
-        Read the RMST difference from ``survival_results.json`` for a cross-check.
+    rmst : dict, optional
+        The survival analysis' RMST difference (:func:`parse_rmst`) for a cross-check.
+    rmst_missing : str
+        Why ``rmst`` is missing (stated in the note that the effect's uncertainty then
+        comes from the bootstrap only).
 
     Returns
     -------
@@ -285,15 +250,11 @@ def analyse(study: Study, *, cohort: pd.DataFrame | None = None, weeks: pd.DataF
     costs = R.intervention_costs(total=inv.intervention_cost_total, form=form, source=inv.costs_source,
                                  n_participants=n_part, first_year=first_year, cost_year=inv.cost_year,
                                  form_name=f"costs form ({study.data.forms.costs})")
-    rmst, why = read_rmst(study) if use_survival else (None, "not requested")
     result = analyse_frames(weeks, prices, inv, study.study.seed, cohort=cohort, costs=costs, rmst=rmst,
                             rmst_horizon_weeks=study.survival.rmst_horizon if hasattr(study.survival, "rmst_horizon")
                             else None, ledger=ledger)
     if rmst is None:
-        result.notes.append((
-            f"Effect uncertainty comes from the bootstrap over matched sets only ({why}).",
-            f"Usikkerheden på effekten kommer alene fra bootstrap over matchede sæt ({why}).",
-        ))
+        result.notes.append(Note("bootstrap_only", {"why": rmst_missing}))
     return result
 
 
@@ -478,13 +439,3 @@ def analyse_frames(weeks: pd.DataFrame, prices: pd.DataFrame, inv: InvestmentCon
                               monte_carlo=mc, rmst=rmst_check, notes=notes,
                               replicates={"saving_per_participant": boot_pp, "control_cost": boot_c},
                               balance=balance, ledger=ledger, scenarios=scen, p_positive_by_actor=p_by_actor)
-
-
-def save_results(study: Study, analysis: InvestmentAnalysis | None, extra: dict | None = None):
-    """Write ``data/processed/<study>/investment_results.json`` (aggregates only)."""
-    payload = {"study": study.name}
-    if analysis is not None:
-        payload.update(analysis.results())
-    if extra:
-        payload.update(extra)
-    return atomic.write_json(study.processed_dir / "investment_results.json", payload)

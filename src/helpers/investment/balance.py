@@ -109,28 +109,19 @@ def actor_balance(savings_pp: np.ndarray, n_participants: int, costs_actor: np.n
     return pd.DataFrame(pd.concat(frames, ignore_index=True))
 
 
-def balance_records(balance: pd.DataFrame, flows: pd.DataFrame | None = None) -> list[dict]:
-    """JSON-ready rows of the balance, with the bootstrap band of the cumulative discounted net when given."""
-    b = balance.copy()
-    if flows is not None and "cumulative_net_pv_low" in flows:
-        band = flows[["year", "actor", "cumulative_net_pv_low", "cumulative_net_pv_high"]]
-        b = b.merge(band, on=["year", "actor"], how="left")
-    out = []
-    for r in b.to_dict("records"):
-        out.append({k: (bool(v) if isinstance(v, (bool, np.bool_)) else
-                        int(v) if isinstance(v, (np.integer,)) else
-                        (None if isinstance(v, float) and not np.isfinite(v) else
-                         float(v) if isinstance(v, (float, np.floating)) else v))
-                    for k, v in r.items()})
-    return out
+#: Columns of :func:`unpriced_codes`.
+UNPRICED_COLUMNS = ("code", "known", "benefit_en", "benefit_da", "reason", "person_weeks_intervention",
+                    "person_weeks_control", "persons_intervention", "persons_control")
+_UNPRICED_COUNTS = ("person_weeks_intervention", "person_weeks_control", "persons_intervention", "persons_control")
 
 
 def unpriced_codes(code_weeks: pd.DataFrame, prices_table: pd.DataFrame) -> pd.DataFrame:
     """Codes met in follow-up that carry no price: ``priced = 0`` rows and codes missing from the table.
 
-    Returns ``code, benefit_en, benefit_da, reason, person_weeks_intervention,
-    person_weeks_control, persons_intervention, persons_control`` (aggregates; code 0, the
-    empty week, is never listed).
+    Returns :data:`UNPRICED_COLUMNS` (aggregates; code 0, the empty week, is never listed):
+    ``known`` is False for a code missing from the price table, whose ``benefit_en``,
+    ``benefit_da`` and ``reason`` are then empty (the report names it, catalogue
+    ``investment.unpriced.*``); otherwise they are the table's names and ``note``.
     """
     cw = code_weeks[code_weeks["code"] != 0]
     table = prices_table
@@ -138,44 +129,15 @@ def unpriced_codes(code_weeks: pd.DataFrame, prices_table: pd.DataFrame) -> pd.D
     unpriced = {int(c) for c in table.index[table["priced"] == 0]}
     sel = cw[cw["code"].isin(unpriced) | ~cw["code"].isin(known)]
     if sel.empty:
-        return pd.DataFrame(columns=["code", "benefit_en", "benefit_da", "reason", "person_weeks_intervention",
-                                     "person_weeks_control", "persons_intervention", "persons_control"])
+        return pd.DataFrame(columns=list(UNPRICED_COLUMNS))
     wide = sel.pivot_table(index="code", columns="group", values=["person_weeks", "persons"], aggfunc="sum",
                            fill_value=0)
     wide.columns = [f"{v}_{g}" for v, g in wide.columns]
-    for col in ("person_weeks_intervention", "person_weeks_control", "persons_intervention", "persons_control"):
+    for col in _UNPRICED_COUNTS:
         if col not in wide.columns:
             wide[col] = 0
     wide = wide.reset_index()
-    wide["benefit_en"] = [table.loc[c, "benefit_en"] if c in known else "Code not in the dictionary"
-                          for c in wide["code"]]
-    wide["benefit_da"] = [table.loc[c, "benefit_da"] if c in known else "Kode uden for kodelisten" for c in wide["code"]]
-    wide["reason"] = [table.loc[c, "note"] if c in known else "unknown code: no price" for c in wide["code"]]
-    return wide[["code", "benefit_en", "benefit_da", "reason", "person_weeks_intervention", "person_weeks_control",
-                 "persons_intervention", "persons_control"]].astype({c: int for c in (
-                     "person_weeks_intervention", "person_weeks_control", "persons_intervention", "persons_control")})
-
-
-def _records(frame: pd.DataFrame | None) -> list[dict]:
-    if frame is None:
-        return []
-    return balance_records(frame)
-
-
-def results_extra(analysis) -> dict:
-    """The per-code ledger's part of ``investment_results.json``: balance, unpriced codes, tax, earnings,
-    scenarios (aggregates only)."""
-    out: dict = {"balance": balance_records(analysis.balance, analysis.flows) if analysis.balance is not None else [],
-                 "scenarios": _records(analysis.scenarios)}
-    led = analysis.ledger
-    if led is None:
-        return out
-    out["unpriced_codes"] = _records(unpriced_codes(led.code_weeks, led.prices.table))
-    out["earnings"] = {"hourly_wage_dkk": led.earnings.hourly_wage_dkk, "hours_per_week": led.earnings.hours_per_week}
-    if led.tax is not None:
-        t = led.tax
-        out["tax"] = {"year": t.year, "municipality": t.municipality, "am_bidrag": t.am_bidrag, "bundskat": t.bundskat,
-                      "kommuneskat": t.kommuneskat, "personfradrag": t.personfradrag}
-    else:
-        out["tax"] = None
-    return out
+    wide["known"] = [c in known for c in wide["code"]]
+    for col, source in (("benefit_en", "benefit_en"), ("benefit_da", "benefit_da"), ("reason", "note")):
+        wide[col] = [table.loc[c, source] if c in known else "" for c in wide["code"]]
+    return wide[list(UNPRICED_COLUMNS)].astype({c: int for c in _UNPRICED_COUNTS})

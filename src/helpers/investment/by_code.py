@@ -29,6 +29,7 @@ from helpers.investment.ledger import (
     refusion_shares,
     week_ledger,
 )
+from helpers.investment.notes import Note
 from helpers.investment.realised import InvestmentInputError, attach_cohort
 from helpers.investment.tax import TaxRates, load_tax_rates
 
@@ -47,7 +48,7 @@ class CodeLedger:
     tax : TaxRates or None
     earnings : Earnings
     flex : FlexRule
-    notes : list of (en, da)
+    notes : list of Note
     """
 
     person_years: pd.DataFrame
@@ -136,8 +137,7 @@ def build_code_ledger(study: Study, cohort: pd.DataFrame, *, weekly: store.Weekl
             monthly = store.load_monthly(study, person_ids=ids)
         except FileNotFoundError as err:
             monthly = None
-            notes.append((f"No monthly employment data ({err}); earnings and the tax on them are not counted.",
-                          f"Ingen månedlige beskæftigelsesdata ({err}); indkomst og skat af den er ikke medregnet."))
+            notes.append(Note("no_monthly", {"error": str(err)}))
     rows = weekly.rows_of(cohort["person_id"].to_numpy())
     codes_all = weekly.aligned(rows, index, -history, 52 * years)
     share = refusion_shares(codes_all, prices, CodeBook.default(study.data.category_overrides))[:, history:]
@@ -146,9 +146,6 @@ def build_code_ledger(study: Study, cohort: pd.DataFrame, *, weekly: store.Weekl
     inside = codes != store.NO_DATA
     if monthly is not None and (inside & ~covered).any():
         share_uncovered = float((inside & ~covered).sum() / max(inside.sum(), 1))
-        notes.append((f"{share_uncovered:.1%} of the observed weeks fall in months without employment data; they "
-                      "carry no earnings.",
-                      f"{share_uncovered:.1%} af de observerede uger ligger i måneder uden beskæftigelsesdata; de "
-                      "har ingen indkomst."))
+        notes.append(Note("uncovered_months", {"share": share_uncovered}))
     return ledger_from_arrays(codes, degree, share, cohort=cohort, prices=prices, tax=tax, earnings=earnings,
                               flex=flex, years=years, refusion=inv.refusion, notes=notes)

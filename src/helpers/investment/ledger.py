@@ -35,6 +35,7 @@ from helpers.core import calendar
 from helpers.core.codes import CATEGORY_INDEX, MAX_CODE, CodeBook
 from helpers.core.store import NO_DATA, MonthlyEmployment, groups_by_index_week
 from helpers.investment.code_prices import CodePriceError, CodePrices, read_table
+from helpers.investment.notes import Note
 from helpers.investment.refusion import STEPS_2016, state_share_by_week
 from helpers.investment.tax import TaxRates, person_year_taxes
 
@@ -203,13 +204,13 @@ def _per_year(values: np.ndarray, years: int) -> np.ndarray:
     return values[:, :years * WEEKS_PER_YEAR].reshape(n, years, WEEKS_PER_YEAR).sum(axis=2)
 
 
-def ledger_frame(ledger: WeekLedger, years: int, person_id, tax: TaxRates | None) -> tuple[pd.DataFrame, list]:
+def ledger_frame(ledger: WeekLedger, years: int, person_id, tax: TaxRates | None) -> tuple[pd.DataFrame, list[Note]]:
     """Person-years (``unit`` = row of the input) with benefits, earnings, taxes and net cost by actor.
 
     Columns: ``unit, person_id, year, observed_years, earnings, taxable_benefit``, and per
     actor ``a`` in municipality/state/public: ``benefit_a, tax_benefits_a, tax_earnings_a,
     cost_a`` (``cost = benefit - tax_benefits - tax_earnings``; taxes are 0 without ``tax``).
-    Returns the frame and notes (en, da).
+    Returns the frame and notes (``top_tax``: person-years above the top-tax threshold).
     """
     notes = []
     n = ledger.benefit.shape[0]
@@ -224,10 +225,7 @@ def ledger_frame(ledger: WeekLedger, years: int, person_id, tax: TaxRates | None
         te = {"municipality": t.municipal_on_earnings, "state": t.state_on_earnings}
         over = int((t.personal_income > obs * tax.topskat_threshold).sum())
         if over:
-            notes.append((f"{over} person-year(s) have a personal income above the top-tax threshold; top tax is not "
-                          "counted, which understates the tax on their earnings.",
-                          f"{over} personår har en personlig indkomst over topskattegrænsen; topskat er ikke regnet "
-                          "med, hvilket undervurderer skatten af deres indkomst."))
+            notes.append(Note("top_tax", {"n": over}))
     else:
         zero = np.zeros_like(benefit)
         tb = te = {"municipality": zero, "state": zero}

@@ -34,6 +34,7 @@ import pandas as pd
 
 from helpers.config.schema.investment import ProjectionConfig
 from helpers.investment.discounting import discount_factors, normalise_steps
+from helpers.investment.notes import Note
 
 
 def round_half_up(x) -> np.ndarray:
@@ -148,37 +149,6 @@ def project(cfg: ProjectionConfig, *, fallback_timing: str | None = None,
                                                   "use_overrides": use_overrides})
 
 
-def _year_labels(cfg: ProjectionConfig, language: str) -> list[str]:
-    if cfg.year_labels:
-        return [lab(language) for lab in cfg.year_labels]
-    word = "År" if language == "da" else "Year"
-    return [f"{word} {y}" for y in range(1, cfg.horizon_years + 1)]
-
-
-def projection_table(result: ProjectionResult, cfg: ProjectionConfig, language: str = "en") -> pd.DataFrame:
-    """The projection laid out like seed 002's table: one row per hold and outcome, a total row.
-
-    Cells before a group's intake year are blank, as in the printed table.
-    """
-    labels = _year_labels(cfg, language)
-    cells = result.cells.assign(value_table=result.cells["value_table"].where(
-        result.cells["year"] >= result.cells["intake_year"]))     # blank before the group's intake year
-    m = cells.pivot_table(index=["hold", "outcome"], columns="year", values="value_table", sort=False,
-                          dropna=False)
-    m.columns = labels
-    m = m.reset_index()
-    hold_word = "Hold" if language == "da" else "Group"
-    m.insert(0, hold_word, m.pop("hold"))
-    m.insert(1, "Borgere overgået til" if language == "da" else "Outcome",
-             [cfg.outcomes[o].label(language) for o in m.pop("outcome")])
-    total = {hold_word: "I alt" if language == "da" else "Total", m.columns[1]: ""}
-    total.update(dict(zip(labels, result.totals["value_table"], strict=True)))
-    out = pd.concat([m, pd.DataFrame([total])], ignore_index=True)
-    for col in labels:
-        out[col] = out[col].astype("Int64")
-    return out
-
-
 def printed_matrix(cfg: ProjectionConfig) -> tuple[pd.DataFrame, np.ndarray]:
     """The printed table of ``cfg.printed`` as tidy cells (blank = 0) and its totals."""
     if cfg.printed is None:
@@ -205,25 +175,27 @@ class Reconciliation:
     cells : DataFrame
         ``issue, hold, outcome, year, printed, model, difference, note``: cells where
         the printed table departs from the stated assumptions (``issue`` "override": the
-        printed cell itself; "fallback_timing": the printed timing of fall-backs).
+        printed cell itself, ``note`` its reason from the study file; "fallback_timing": the
+        printed timing of fall-backs, ``model`` timed from each group's own outcome start).
     totals : DataFrame
         Year totals (table units): printed; ``as_printed`` (the reproduction);
         ``stated`` (no overrides); ``own_hold`` (stated, fall-backs from each hold's own
         start); ``deadweight`` (stated, deadweight deducted); ``corrected`` (own-hold
         timing and deadweight deducted).
-    notes : list of (en, da)
-        Sentences for the report.
+    notes : list of Note
+        What the report says, in order (catalogue ``investment.projection.note.<key>``):
+        ``reproduced`` (``n_numbers, n_blank, n_totals``) or ``differs`` (``n``); one ``override``
+        per departing printed cell (``hold, outcome, year, printed, model, printed_total,
+        stated_total``); ``timing`` (``cells, totals``) when fall-backs are timed from the first
+        group; ``deadweight`` (``persons`` by outcome, ``totals``, ``total``, ``stated_total``,
+        in table units) when the stated deadweight is not deducted.
     """
 
     reproduced: bool
     mismatches: pd.DataFrame
     cells: pd.DataFrame
     totals: pd.DataFrame
-    notes: list[tuple[str, str]]
-
-
-def _fmt(x: float) -> str:
-    return f"{x:,.0f}".replace(",", ".")
+    notes: list[Note]
 
 
 def reconcile(cfg: ProjectionConfig) -> Reconciliation:
@@ -244,7 +216,6 @@ def reconcile(cfg: ProjectionConfig) -> Reconciliation:
     mismatches = pd.concat([mism, mism_tot], ignore_index=True)
 
     reasons = {(o.hold, o.outcome, o.year): o.reason for o in cfg.cell_overrides}
-    reasons_da = {(o.hold, o.outcome, o.year): o.reason_da or o.reason for o in cfg.cell_overrides}
     s = printed.merge(stated.cells[key + ["value_table"]], on=key)
     dep = s[s["printed"] != s["value_table"]]
     issues = [{"issue": "override", "hold": r.hold, "outcome": r.outcome, "year": r.year, "printed": r.printed,
@@ -258,7 +229,7 @@ def reconcile(cfg: ProjectionConfig) -> Reconciliation:
         timing_cells = len(t)
         issues += [{"issue": "fallback_timing", "hold": r.hold, "outcome": r.outcome, "year": r.year,
                     "printed": r.printed, "model": r.value_table_own, "difference": r.printed - r.value_table_own,
-                    "note": "fall-backs timed from the hold's own outcome start"} for r in t.itertuples()]
+                    "note": ""} for r in t.itertuples()]
     cells = pd.DataFrame(issues, columns=["issue", "hold", "outcome", "year", "printed", "model", "difference", "note"])
 
     totals = pd.DataFrame({
@@ -271,56 +242,26 @@ def reconcile(cfg: ProjectionConfig) -> Reconciliation:
         "corrected": corrected.totals["value_table"].to_numpy(),
     })
 
-    notes: list[tuple[str, str]] = []
+    notes: list[Note] = []
     unit = cfg.table_unit_dkk
     if len(mismatches) == 0:
-        n_num, n_blank = int((~printed["blank"]).sum()), int(printed["blank"].sum())
-        notes.append((
-            f"The model reproduces all {n_num} printed numbers ({n_blank} blank cells = 0) and "
-            f"{len(printed_totals)} totals exactly.",
-            f"Modellen genskaber alle {n_num} trykte tal ({n_blank} tomme celler = 0) og "
-            f"{len(printed_totals)} totaler præcist.",
-        ))
+        notes.append(Note("reproduced", {"n_numbers": int((~printed["blank"]).sum()),
+                                         "n_blank": int(printed["blank"].sum()), "n_totals": len(printed_totals)}))
     else:
-        notes.append((f"The model differs from the printed table in {len(mismatches)} cells or totals.",
-                      f"Modellen afviger fra den trykte tabel i {len(mismatches)} celler eller totaler."))
-    labels_en, labels_da = _year_labels(cfg, "en"), _year_labels(cfg, "da")
+        notes.append(Note("differs", {"n": len(mismatches)}))
     for r in dep.itertuples():
-        lab = cfg.outcomes[r.outcome].label
         y = r.year - 1
-        diff_tot = totals.loc[y, "stated"]
-        notes.append((
-            f"Group {r.hold}, {lab.en}, {labels_en[y]}: printed {_fmt(r.printed)}, but the stated assumptions give "
-            f"{_fmt(r.value_table)}. {reasons.get((r.hold, r.outcome, r.year), '')} The printed total of that year "
-            f"({_fmt(printed_totals[y])}) includes the printed cell; by the stated assumptions it is {_fmt(diff_tot)}.",
-            f"Hold {r.hold}, {lab.da}, {labels_da[y]}: trykt {_fmt(r.printed)}, men de angivne forudsætninger giver "
-            f"{_fmt(r.value_table)}. {reasons_da.get((r.hold, r.outcome, r.year), '')} Årets trykte total "
-            f"({_fmt(printed_totals[y])}) indeholder den trykte celle; "
-            f"efter forudsætningerne er den {_fmt(diff_tot)}.",
-        ))
+        notes.append(Note("override", {"hold": int(r.hold), "outcome": r.outcome, "year": int(r.year),
+                                       "printed": float(r.printed), "model": float(r.value_table),
+                                       "printed_total": float(printed_totals[y]),
+                                       "stated_total": float(totals.loc[y, "stated"])}))
     if timing_cells:
-        notes.append((
-            f"The sheet times the fall-backs from the first group's outcome start for every group of an intake "
-            f"year. Timed from each group's own start, {timing_cells} cells change and the totals become "
-            f"{', '.join(_fmt(v) for v in totals['own_hold'])}.",
-            f"Regnearket regner tilbagefald fra første holds start for alle hold i et optagelsesår. Regnet fra "
-            f"hvert holds egen start ændres {timing_cells} celler, og totalerne bliver "
-            f"{', '.join(_fmt(v) for v in totals['own_hold'])}.",
-        ))
+        notes.append(Note("timing", {"cells": timing_cells, "totals": [float(v) for v in totals["own_hold"]]}))
     if not cfg.apply_deadweight and any(o.deadweight_per_hold > 0 for o in cfg.outcomes.values()):
-        dw = {n: o.deadweight_per_hold for n, o in cfg.outcomes.items() if o.deadweight_per_hold > 0}
-        what_en = ", ".join(f"{_fmt(v) if v >= 1 else v} person(s) per group in {cfg.outcomes[n].label.en}"
-                            for n, v in dw.items())
-        what_da = ", ".join(f"{_fmt(v) if v >= 1 else v} person(er) pr. hold i {cfg.outcomes[n].label.da}"
-                            for n, v in dw.items())
-        notes.append((
-            f"The stated deadweight ({what_en}) is not deducted in the printed table. Deducting it gives totals "
-            f"{', '.join(_fmt(v) for v in totals['deadweight'])} (sum {_fmt(dead.totals['value_dkk'].sum() / unit)} "
-            f"vs {_fmt(stated.totals['value_dkk'].sum() / unit)}).",
-            f"Den angivne dødvægt ({what_da}) er ikke fratrukket i den trykte tabel. Fratrækkes den, bliver "
-            f"totalerne {', '.join(_fmt(v) for v in totals['deadweight'])} (sum "
-            f"{_fmt(dead.totals['value_dkk'].sum() / unit)} mod {_fmt(stated.totals['value_dkk'].sum() / unit)}).",
-        ))
+        notes.append(Note("deadweight", {
+            "persons": {n: o.deadweight_per_hold for n, o in cfg.outcomes.items() if o.deadweight_per_hold > 0},
+            "totals": [float(v) for v in totals["deadweight"]], "total": float(dead.totals["value_dkk"].sum() / unit),
+            "stated_total": float(stated.totals["value_dkk"].sum() / unit)}))
     return Reconciliation(len(mismatches) == 0, mismatches, cells, totals, notes)
 
 
@@ -344,3 +285,42 @@ def projection_cash_flows(result: ProjectionResult, costs_dkk: float, cost_share
     out["cumulative_net"] = out["net"].cumsum()
     out["cumulative_net_pv"] = out["net_pv"].cumsum()
     return out
+
+
+def projection_readings(cfg: ProjectionConfig, costs_dkk: float, steps=None) -> dict[str, pd.DataFrame]:
+    """Cash flows of a projection under two readings: ``as_printed``, and ``corrected`` (each
+    group's own fall-back timing, deadweight deducted, no overrides); see :func:`projection_cash_flows`."""
+    shares = cfg.cost_shares_by_year or [1.0 / cfg.intake_years] * cfg.intake_years
+    steps = normalise_steps(steps)
+    return {
+        "as_printed": projection_cash_flows(project(cfg), costs_dkk, shares, steps),
+        "corrected": projection_cash_flows(project(cfg, fallback_timing="own_hold", apply_deadweight=True,
+                                                   use_overrides=False), costs_dkk, shares, steps),
+    }
+
+
+@dataclass(frozen=True)
+class ProjectionAnalysis:
+    """The ex-ante projection of a study, reproduced, reconciled and read two ways.
+
+    Attributes
+    ----------
+    config : ProjectionConfig
+    result : ProjectionResult
+        :func:`project` with the configured settings.
+    reconciliation : Reconciliation or None
+        :func:`reconcile` (None when the study file holds no printed table).
+    readings : dict of DataFrame
+        :func:`projection_readings`.
+    """
+
+    config: ProjectionConfig
+    result: ProjectionResult
+    reconciliation: Reconciliation | None
+    readings: dict[str, pd.DataFrame]
+
+
+def analyse_projection(cfg: ProjectionConfig, costs_dkk: float, steps=None) -> ProjectionAnalysis:
+    """Project, reconcile with the printed table and compute both readings' cash flows."""
+    return ProjectionAnalysis(cfg, project(cfg), reconcile(cfg) if cfg.printed is not None else None,
+                              projection_readings(cfg, costs_dkk, steps))

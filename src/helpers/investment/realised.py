@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.investment.discounting import discount_factors
+from helpers.investment.notes import Note
 from helpers.investment.prices import WEEKS_PER_YEAR
 from helpers.investment.refusion import STEPS_2016
 
@@ -83,7 +84,7 @@ def attach_cohort(weeks: pd.DataFrame, cohort: pd.DataFrame | None) -> pd.DataFr
 
 
 def price_weeks(weeks: pd.DataFrame, prices: pd.DataFrame, *, refusion: bool = True,
-                steps=STEPS_2016) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+                steps=STEPS_2016) -> tuple[pd.DataFrame, list[Note]]:
     """Price weeks on benefit and split them between municipality and state.
 
     Parameters
@@ -108,9 +109,10 @@ def price_weeks(weeks: pd.DataFrame, prices: pd.DataFrame, *, refusion: bool = T
     person_years : DataFrame
         ``<key>, group, matched_set, weight, year, observed_years, cost_municipality,
         cost_state, cost_public`` (DKK).
-    notes : list of (en, da)
+    notes : list of Note
+        ``no_refusion_history`` (covered weeks split at the last step), ``no_self_support``.
     """
-    notes: list[tuple[str, str]] = []
+    notes: list[Note] = []
     required = [_key(weeks), "group", "year", "category", "weeks"]
     missing = [c for c in required if c not in weeks.columns]
     if missing:
@@ -144,12 +146,7 @@ def price_weeks(weeks: pd.DataFrame, prices: pd.DataFrame, *, refusion: bool = T
     else:
         state_weeks = n_weeks * steps[-1][1]
         if refusion and covered.any():
-            notes.append((
-                f"No week-level refusion history was given: every covered week is split at the long-term step "
-                f"({steps[-1][1]:.0%} state share).",
-                f"Der var ingen ugevis refusionshistorik: alle dækkede uger er fordelt efter det sidste trin "
-                f"({steps[-1][1]:.0%} statslig andel).",
-            ))
+            notes.append(Note("no_refusion_history", {"share": steps[-1][1]}))
     if np.any(state_weeks > n_weeks + 1e-9) or np.any(state_weeks < -1e-9):
         raise InvestmentInputError("weeks frame: 'state_weeks' must lie between 0 and 'weeks'")
     cost = n_weeks * weekly
@@ -161,10 +158,7 @@ def price_weeks(weeks: pd.DataFrame, prices: pd.DataFrame, *, refusion: bool = T
         "cost_municipality": cost - state, "cost_state": state, "cost_public": cost,
     })
     if not (priced["category"] == "self_support").any():
-        notes.append((
-            "The weeks frame has no self-supported weeks; every person-year is taken as fully observed.",
-            "Ugeopgørelsen har ingen selvforsørgede uger; alle personår regnes som fuldt observerede.",
-        ))
+        notes.append(Note("no_self_support"))
     agg = frame.groupby([key, "year"], as_index=False, sort=True).sum()
     if not (priced["category"] == "self_support").any():
         agg["observed_years"] = 1.0

@@ -35,15 +35,9 @@ import pandas as pd
 from helpers.investment.discounting import discount_factors, flat_steps, normalise_steps
 from helpers.investment.realised import extend
 
-#: Labels of the one-way parameters.
-PARAMETER_LABELS = {
-    "effect": ("Effect (confidence interval)", "Effekt (konfidensinterval)"),
-    "prices": ("Benefit prices", "Ydelsespriser"),
-    "costs": ("Intervention costs", "Indsatsens omkostninger"),
-    "discount_rate": ("Discount rate (flat)", "Diskonteringsrente (fast)"),
-    "retention": ("Retention of the effect (extrapolated years)", "Effektens fastholdelse (fremskrevne år)"),
-    "wage": ("Hourly wage in work (DKK)", "Timeløn i arbejde (kr.)"),
-}
+#: The one-way parameters, in the order :func:`one_way` tries them (their labels are catalogue entries
+#: ``investment.parameter.<name>``; ``wage`` comes from :mod:`helpers.investment.wage_sensitivity`).
+PARAMETERS = ("effect", "prices", "costs", "discount_rate", "retention", "wage")
 
 
 @dataclass
@@ -104,9 +98,9 @@ def one_way(model: NPVModel, *, prices=(0.8, 1.2), costs=(0.75, 1.25), discount_
     Returns
     -------
     DataFrame
-        ``parameter, label_en, label_da, low, high, base, npv_low, npv_high, npv_base,
-        swing`` where ``low``/``high`` are the input values (multipliers, rates, or for
-        the effect the NPV quantiles) and ``npv_low``/``npv_high`` the NPV there.
+        ``parameter, low, high, base, npv_low, npv_high, npv_base, swing`` (``parameter`` one of
+        :data:`PARAMETERS`) where ``low``/``high`` are the input values (multipliers, rates, or for the
+        effect the NPV quantiles) and ``npv_low``/``npv_high`` the NPV there.
     """
     base = float(model.npv())
     rows = []
@@ -123,8 +117,6 @@ def one_way(model: NPVModel, *, prices=(0.8, 1.2), costs=(0.75, 1.25), discount_
         rows.append(("retention", retention[0], retention[1], model.retention,
                      float(model.npv(retention=retention[0])), float(model.npv(retention=retention[1]))))
     out = pd.DataFrame(rows, columns=["parameter", "low", "high", "base", "npv_low", "npv_high"])
-    out.insert(1, "label_en", out["parameter"].map(lambda p: PARAMETER_LABELS[p][0]))
-    out.insert(2, "label_da", out["parameter"].map(lambda p: PARAMETER_LABELS[p][1]))
     out["npv_base"] = base
     out["swing"] = (out["npv_high"] - out["npv_low"]).abs()
     return out.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)

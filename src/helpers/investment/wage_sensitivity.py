@@ -13,7 +13,7 @@ import pandas as pd
 
 from helpers.investment import realised as R
 from helpers.investment.by_code import CodeLedger
-from helpers.investment.sensitivity import PARAMETER_LABELS, NPVModel
+from helpers.investment.sensitivity import NPVModel
 
 
 def savings_at_wage(ledger: CodeLedger, hourly_wage_dkk: float, horizon: int) -> np.ndarray:
@@ -38,10 +38,8 @@ def wage_row(ledger: CodeLedger, model: NPVModel, actor: str, multipliers: tuple
         s = savings_at_wage(ledger, w, horizon)[:, a]
         npv.append(float(model.npv(savings=s, fixed=np.zeros_like(s))))
     base = float(model.npv())
-    return pd.DataFrame([{"parameter": "wage", "label_en": PARAMETER_LABELS["wage"][0],
-                          "label_da": PARAMETER_LABELS["wage"][1], "low": lo, "high": hi, "base": base_wage,
-                          "npv_low": npv[0], "npv_high": npv[1], "npv_base": base,
-                          "swing": abs(npv[1] - npv[0])}])
+    return pd.DataFrame([{"parameter": "wage", "low": lo, "high": hi, "base": base_wage, "npv_low": npv[0],
+                          "npv_high": npv[1], "npv_base": base, "swing": abs(npv[1] - npv[0])}])
 
 
 def add_row(tornado: pd.DataFrame, row: pd.DataFrame) -> pd.DataFrame:

@@ -5,7 +5,7 @@
 - ``report.html`` and ``report.pdf`` (printed now if missing and Chromium is available),
 - ``figures/`` (PNG 300 dpi and SVG) and ``tables/`` (CSV and XLSX),
 - ``investment_workbook.xlsx`` (inputs, a yearly sheet per actor with Excel formulas, summary;
-  written by notebook 05 with per-code pricing, :mod:`helpers.investment.workbook`),
+  written by notebook 05 with per-code pricing, :mod:`helpers.report.workbook`),
 - ``notebooks/`` (the executed notebooks, with outputs),
 - ``study/<study>.yaml``, ``environment/requirements.lock.txt`` (``pip freeze`` of the running
   environment, written now) with ``pyproject.toml`` and ``environment.yml``,

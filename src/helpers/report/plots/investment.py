@@ -1,8 +1,9 @@
-"""Figures of the investment calculation (notebook 05).
+"""Figures of the investment calculation (notebook 05) and the council's page (notebook 90).
 
 Every function takes results computed by :mod:`helpers.investment` (tidy frames or arrays),
 draws on ``ax`` (or a new one) and returns the ``ax``; nothing is estimated here. Amounts
-are shown in DKK million; labels follow ``language`` ("en" or "da").
+are shown in DKK million; labels come from the catalogue (``investment.figure.*``,
+``council.figure_text.*``, the actors' names) in ``language`` ("en" or "da").
 """
 
 from __future__ import annotations
@@ -11,40 +12,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-ACTOR_STYLE = {
-    "municipality": ("#1f5f8b", "Municipality", "Kommune"),
-    "state": ("#e08a2c", "State", "Stat"),
-    "public": ("#3a3a3a", "Public sector, total", "Offentligt i alt"),
-}
+from helpers.core.i18n import number, tr
+from helpers.report.investment_format import actor_label
 
-TEXT = {
-    "year": ("Year after the index week", "År efter indeksugen"),
-    "project_year": ("Year", "År"),
-    "mio": ("DKK million", "mio. kr."),
-    "savings": ("Savings per year", "Besparelse pr. år"),
-    "cumulative": ("Cumulative net savings", "Akkumuleret nettobesparelse"),
-    "cumulative_pv": ("Cumulative net savings, discounted", "Akkumuleret nettobesparelse, diskonteret"),
-    "extrapolated": ("extrapolated", "fremskrevet"),
-    "break_even": ("break-even", "break-even"),
-    "npv": ("Net present value", "Nettonutidsværdi"),
-    "draws": ("Draws", "Træk"),
-    "p_positive": ("P(NPV > 0) = {p}", "P(NNV > 0) = {p}"),
-    "base": ("base case", "basis"),
-    "low": ("low end of range", "lav ende af interval"),
-    "high": ("high end of range", "høj ende af interval"),
-    "ci": ("95% CI (public total)", "95%-KI (offentligt i alt)"),
-    "costs": ("Intervention costs", "Indsatsens omkostninger"),
-}
+#: Line and bar colour of each actor (names: :func:`helpers.report.investment_format.actor_label`).
+ACTOR_COLOUR = {"municipality": "#1f5f8b", "state": "#e08a2c", "public": "#3a3a3a"}
 
 
-def _t(key: str, language: str) -> str:
-    en, da = TEXT[key]
-    return da if language == "da" else en
+def _label(key: str, language: str, **fields) -> str:
+    return tr(f"investment.figure.{key}", language, **fields)
 
 
 def _actor(actor: str, language: str) -> tuple[str, str]:
-    colour, en, da = ACTOR_STYLE[actor]
-    return colour, da if language == "da" else en
+    return ACTOR_COLOUR[actor], actor_label(actor, language)
 
 
 def _ax(ax):
@@ -89,12 +69,13 @@ def savings_by_year(yearly: pd.DataFrame, *, stacked=("municipality", "state"), 
     ok = np.isfinite(lo) & np.isfinite(hi)
     if ok.any():
         ax.errorbar(years[ok], mid[ok], yerr=[mid[ok] - lo[ok], hi[ok] - mid[ok]], fmt="o", color="black",
-                    ms=3, capsize=3, label=_t("ci", language))
+                    ms=3, capsize=3, label=_label("ci", language))
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xticks(years)
-    ax.set_xlabel(_t("year", language) + (f" (/// = {_t('extrapolated', language)})" if (~observed).any() else ""))
-    ax.set_ylabel(_t("mio", language))
-    ax.set_title(_t("savings", language))
+    hatched = f" (/// = {tr('investment.extrapolated', language)})" if (~observed).any() else ""
+    ax.set_xlabel(_label("year", language) + hatched)
+    ax.set_ylabel(_label("mio", language))
+    ax.set_title(_label("savings", language))
     ax.legend(frameon=False, fontsize=8)
     return ax
 
@@ -130,17 +111,19 @@ def cumulative_net(flows: pd.DataFrame, summary: pd.DataFrame | None = None, *,
                 y0, y1 = y[i - 1], y[i]
                 xc = i - 1 + (-y0 / (y1 - y0) if y1 != y0 and y0 < 0 else 1.0)
                 ax.plot([xc], [0.0], marker="*", ms=12, color=colour, mec="black", zorder=5)
-                ax.annotate(f"{_t('break_even', language)}: {_t('project_year', language).lower()} {i}", (xc, 0.0),
-                            textcoords="offset points", xytext=(-20, -14 - 11 * k), fontsize=8, color=colour)
+                text = f"{_label('break_even', language)}: {_label('project_year', language).lower()} {i}"
+                ax.annotate(text, (xc, 0.0), textcoords="offset points", xytext=(-20, -14 - 11 * k), fontsize=8,
+                            color=colour)
     obs = flows[flows["actor"] == actors[0]]
     extrap = obs.loc[~obs["observed"], "year"]
     if len(extrap):
         ax.axvspan(extrap.min() - 0.5, extrap.max() + 0.5, color="grey", alpha=0.08, lw=0)
-        ax.text(extrap.min() - 0.4, ax.get_ylim()[1], _t("extrapolated", language), va="top", fontsize=8, color="grey")
+        ax.text(extrap.min() - 0.4, ax.get_ylim()[1], tr("investment.extrapolated", language), va="top", fontsize=8,
+                color="grey")
     ax.axhline(0, color="grey", lw=0.8)
-    ax.set_xlabel(_t("year", language))
-    ax.set_ylabel(_t("mio", language))
-    ax.set_title(_t("cumulative_pv" if discounted else "cumulative", language))
+    ax.set_xlabel(_label("year", language))
+    ax.set_ylabel(_label("mio", language))
+    ax.set_title(_label("cumulative_pv" if discounted else "cumulative", language))
     ax.legend(frameon=False, fontsize=8)
     return ax
 
@@ -150,16 +133,16 @@ def tornado(frame: pd.DataFrame, *, language: str = "en", ax=None):
     ax = _ax(ax)
     f = frame.sort_values("swing", ascending=True).reset_index(drop=True)
     base = _mio(f["npv_base"].iloc[0]) if len(f) else 0.0
-    labels = f["label_da"] if language == "da" else f["label_en"]
+    labels = [tr(f"investment.parameter.{p}", language) for p in f["parameter"]]
     y = np.arange(len(f))
     lo, hi = _mio(f["npv_low"]), _mio(f["npv_high"])
-    ax.barh(y, lo - base, left=base, color="#9bbbd4", label=_t("low", language))
-    ax.barh(y, hi - base, left=base, color="#1f5f8b", label=_t("high", language))
-    ax.axvline(base, color="black", lw=1, label=_t("base", language))
+    ax.barh(y, lo - base, left=base, color="#9bbbd4", label=_label("low", language))
+    ax.barh(y, hi - base, left=base, color="#1f5f8b", label=_label("high", language))
+    ax.axvline(base, color="black", lw=1, label=_label("base", language))
     ax.axvline(0, color="grey", lw=0.8, ls=":")
     ax.set_yticks(y)
     ax.set_yticklabels(labels, fontsize=8)
-    ax.set_xlabel(f"{_t('npv', language)} ({_t('mio', language)})")
+    ax.set_xlabel(f"{_label('npv', language)} ({_label('mio', language)})")
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     return ax
 
@@ -170,50 +153,40 @@ def npv_histogram(npv: np.ndarray, p_positive: float, *, language: str = "en", b
     v = _mio(npv)
     ax.hist(v, bins=bins, color="#1f5f8b", alpha=0.8)
     ax.axvline(0, color="black", lw=1)
-    pct = f"{100 * p_positive:.1f}".replace(".", "," if language == "da" else ".") + " %"
-    ax.text(0.98, 0.95, _t("p_positive", language).format(p=pct), transform=ax.transAxes, ha="right", va="top")
-    ax.set_xlabel(f"{_t('npv', language)} ({_t('mio', language)})")
-    ax.set_ylabel(_t("draws", language))
+    pct = number(100 * p_positive, 1, language) + " %"
+    ax.text(0.98, 0.95, _label("p_positive", language, p=pct), transform=ax.transAxes, ha="right", va="top")
+    ax.set_xlabel(f"{_label('npv', language)} ({_label('mio', language)})")
+    ax.set_ylabel(_label("draws", language))
     return ax
 
 
 def projection_cumulative(flows: dict[str, pd.DataFrame], *, language: str = "en", labels: list[str] | None = None,
-                          names: dict[str, str] | None = None, ax=None):
+                          ax=None):
     """Projected savings (bars) and cumulative net after costs (lines) of an ex-ante projection.
 
-    ``flows`` maps a reading (e.g. "as printed", "corrected") to
-    :func:`helpers.investment.projection_cash_flows`; bars show the first reading's savings
-    and the costs, lines every reading's cumulative net.
+    ``flows`` maps a reading (``as_printed``, ``corrected``: names ``investment.figure.reading.<key>``)
+    to :func:`helpers.investment.projection_cash_flows`; bars show the first reading's savings
+    and the costs, lines every reading's cumulative net. ``labels`` are the study file's year labels.
     """
     ax = _ax(ax)
-    names = names or {}
+    names = {k: _label(f"reading.{k}", language) for k in flows}
     keys = list(flows)
     first = flows[keys[0]]
     x = first["year"].to_numpy()
     ax.bar(x - 0.18, _mio(first["savings"]), width=0.36, color="#9bbbd4",
-           label=f"{_t('savings', language)} ({names.get(keys[0], keys[0])})")
-    ax.bar(x + 0.18, -_mio(first["costs"]), width=0.36, color="#c0504d", label=_t("costs", language))
+           label=f"{_label('savings', language)} ({names[keys[0]]})")
+    ax.bar(x + 0.18, -_mio(first["costs"]), width=0.36, color="#c0504d", label=_label("costs", language))
     styles = ["-", "--", ":"]
     for i, k in enumerate(keys):
         ax.plot(x, _mio(flows[k]["cumulative_net"]), marker="o", ms=3, color="black", ls=styles[i % 3],
-                label=f"{_t('cumulative', language)} ({names.get(k, k)})")
+                label=f"{_label('cumulative', language)} ({names[k]})")
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xticks(x)
     if labels:
         ax.set_xticklabels(labels, fontsize=8, rotation=20)
-    ax.set_ylabel(_t("mio", language))
+    ax.set_ylabel(_label("mio", language))
     ax.legend(frameon=False, fontsize=8)
     return ax
-
-
-COUNCIL_TEXT = {
-    "title": ("Accumulated net saving, in today's money", "Akkumuleret nettobesparelse i dagens penge"),
-    "x": ("Years after the start", "År efter start"),
-    "estimated": ("estimated forward", "fremskrevet"),
-    "even": ("break-even", "går i nul"),
-}
-COUNCIL_ACTORS = {"municipality": ("Municipality", "Kommunen"), "state": ("State", "Staten"),
-                  "public": ("Public sector, total", "Det offentlige i alt")}
 
 
 def council_cumulative(balance: pd.DataFrame, *, actors=("municipality", "state", "public"), language: str = "en",
@@ -227,13 +200,12 @@ def council_cumulative(balance: pd.DataFrame, *, actors=("municipality", "state"
         cumulative_net_pv`` and, when present, ``cumulative_net_pv_low/high``).
     """
     ax = _ax(ax)
-    da = language == "da"
     for actor in actors:
         f = balance[balance["actor"] == actor].sort_values("year")
         if f.empty:
             continue
-        colour = ACTOR_STYLE[actor][0]
-        label = COUNCIL_ACTORS[actor][1 if da else 0]
+        colour = ACTOR_COLOUR[actor]
+        label = tr(f"council.actor.{actor}", language)
         x = np.concatenate([[0], f["year"].to_numpy()])
         ax.plot(x, np.concatenate([[0.0], _mio(f["cumulative_net_pv"])]), marker="o", ms=3, color=colour, label=label,
                 lw=2 if actor == "public" else 1.5)
@@ -244,14 +216,14 @@ def council_cumulative(balance: pd.DataFrame, *, actors=("municipality", "state"
     extrap = first.loc[~first["observed"].astype(bool), "year"]
     if len(extrap):
         ax.axvspan(extrap.min() - 0.5, extrap.max() + 0.2, color="grey", alpha=0.07, lw=0)
-        ax.text(extrap.min() - 0.4, 0.98, COUNCIL_TEXT["estimated"][1 if da else 0], transform=ax.get_xaxis_transform(),
-                va="top", fontsize=8, color="grey")
+        ax.text(extrap.min() - 0.4, 0.98, tr("council.figure_text.estimated", language),
+                transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="grey")
     ax.axhline(0, color="black", lw=0.9)
-    ax.text(0.99, 0, COUNCIL_TEXT["even"][1 if da else 0], transform=ax.get_yaxis_transform(), ha="right",
+    ax.text(0.99, 0, tr("council.figure_text.even", language), transform=ax.get_yaxis_transform(), ha="right",
             va="bottom", fontsize=8)
     ax.set_xticks(np.arange(0, int(balance["year"].max()) + 1))
-    ax.set_xlabel(COUNCIL_TEXT["x"][1 if da else 0])
-    ax.set_ylabel(_t("mio", language))
-    ax.set_title(COUNCIL_TEXT["title"][1 if da else 0], fontsize=11)
+    ax.set_xlabel(tr("council.figure_text.x", language))
+    ax.set_ylabel(_label("mio", language))
+    ax.set_title(tr("council.figure_text.title", language), fontsize=11)
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     return ax
