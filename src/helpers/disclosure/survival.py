@@ -239,6 +239,22 @@ def published_estimates(tte: pd.DataFrame, times: Sequence[float], events: pd.Da
     return out[["group", "event", "time", "events", "shown", "reason"]]
 
 
+def frozen_after(published: pd.DataFrame) -> dict:
+    """``{(group, event): week}``: curves that must stop stepping after that week.
+
+    Where a share is hidden because it would pin down a count the events table hides
+    (reason ``"derivable"``), the curve may show nothing beyond the last printed share before
+    it (week 0 when there is none).
+    """
+    out = {}
+    for (g, k), s in published.groupby(["group", "event"], sort=False):
+        bad = s.loc[s["reason"] == "derivable", "time"]
+        if len(bad):
+            before = s.loc[s["shown"] & (s["time"] < bad.min()), "time"]
+            out[(g, int(k))] = float(before.max()) if len(before) else 0.0
+    return out
+
+
 def shown_weeks(published: pd.DataFrame, event: int = SELF_SUPPORT) -> dict:
     """``{group: weeks}`` whose share of ``event`` the tables print (the curves' anchors)."""
     sub = published[(published["event"] == event) & published["shown"]]

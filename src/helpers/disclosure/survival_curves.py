@@ -14,8 +14,10 @@ remainder of fewer than ``min_cell`` events before an anchor is merged into the 
 (the last grid step before it is dropped). Only where two anchors follow each other with
 fewer than ``min_cell`` events between them does a step reflect fewer events; both values are
 then printed in the tables already, and the check says so. After the last anchor, a
-remainder of fewer than ``min_cell`` events is not drawn (the curve stays flat). Curves end
-at the last grid week with at least ``min_cell`` persons at risk.
+remainder of fewer than ``min_cell`` events is not drawn (the curve stays flat). Where a table
+hides a share because it would pin down a count hidden in the events table, the curve stops
+stepping after the last printed share before it (``freeze``). Curves end at the last grid week
+with at least ``min_cell`` persons at risk.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from helpers.stats.survival.km import km_at
 from helpers.stats.survival.tte import GROUPS, SELF_SUPPORT, last_grid_time_at_risk
 
 
-def step_plan(durations, is_event, *, grid: int, min_cell: int, anchors: Sequence[float] = ()) -> pd.DataFrame:
+def step_plan(durations, is_event, *, grid: int, min_cell: int, anchors: Sequence[float] = (),
+              freeze: float | None = None) -> pd.DataFrame:
     """Where a disclosure-safe curve of one group steps.
 
     Parameters
@@ -44,6 +47,9 @@ def step_plan(durations, is_event, *, grid: int, min_cell: int, anchors: Sequenc
     anchors : sequence of float
         Weeks at which the curve must show its exact value (printed in a table). Anchors
         where fewer than ``min_cell`` are at risk, or beyond the curve's end, are ignored.
+    freeze : float, optional
+        No step after this week (the curve stays flat): where a table hides a later value
+        because it would pin down a count hidden elsewhere, the curve must not show it either.
 
     Returns
     -------
@@ -64,6 +70,8 @@ def step_plan(durations, is_event, *, grid: int, min_cell: int, anchors: Sequenc
     for b in bounds:
         pending += int(((d > previous) & (d <= b) & e).sum())
         previous = b
+        if freeze is not None and b > freeze:
+            continue
         if b in fixed:
             if pending == 0:
                 free_since_anchor = 0
@@ -87,6 +95,7 @@ def safe_curve(
     min_cell: int,
     grid: int,
     anchors: Mapping | None = None,
+    freeze: Mapping | None = None,
     group_col: str = "group",
     groups: Sequence = GROUPS,
 ) -> pd.DataFrame:
@@ -102,6 +111,8 @@ def safe_curve(
         :func:`helpers.stats.survival.competing.cif_at`.
     anchors : mapping, optional
         ``{group: weeks}`` at which the curve must show its exact value (:func:`step_plan`).
+    freeze : mapping, optional
+        ``{group: week}`` after which the curve does not step (:func:`step_plan`).
 
     Returns
     -------
@@ -113,7 +124,7 @@ def safe_curve(
     for g in groups:
         sub = tte[tte[group_col] == g]
         plan = step_plan(sub["duration"], sub["event"].to_numpy() == event_of_interest, grid=grid,
-                         min_cell=min_cell, anchors=(anchors or {}).get(g, ()))
+                         min_cell=min_cell, anchors=(anchors or {}).get(g, ()), freeze=(freeze or {}).get(g))
         shown = plan[plan["kind"] != "end"]
         rows = [{"group": g, "time": 0.0, "estimate": 0.0, "lower": 0.0, "upper": 0.0, "kind": "start"}]
         if len(shown):
@@ -193,26 +204,29 @@ def check_curve(curve: pd.DataFrame, tte: pd.DataFrame, *, event_of_interest: in
 
 
 def km_curve(tte: pd.DataFrame, fits: dict, min_cell: int, grid: int, *, item: str,
-             anchors: Mapping | None = None) -> tuple[pd.DataFrame, Check]:
+             anchors: Mapping | None = None, freeze: Mapping | None = None) -> tuple[pd.DataFrame, Check]:
     """Disclosure-safe cumulative share reaching lasting self-support (1 - KM) per group.
 
-    ``anchors``: ``{group: weeks}`` whose value a table prints (see the module).
+    ``anchors``: ``{group: weeks}`` whose value a table prints; ``freeze``: ``{group: week}``
+    after which the curve stays flat (see the module).
     """
 
     def estimate(g, times):
         est = km_at({g: fits[g]}, times)
         return est.rename(columns={"cumulative": "estimate"})[["estimate", "lower", "upper"]]
 
-    curve = safe_curve(tte, estimate, event_of_interest=SELF_SUPPORT, min_cell=min_cell, grid=grid, anchors=anchors)
+    curve = safe_curve(tte, estimate, event_of_interest=SELF_SUPPORT, min_cell=min_cell, grid=grid, anchors=anchors,
+                       freeze=freeze)
     return curve, check_curve(curve, tte, event_of_interest=SELF_SUPPORT, min_cell=min_cell, item=item,
                               anchors=anchors)
 
 
 def cif_curves(tte: pd.DataFrame, fits: dict, min_cell: int, grid: int, *, item: str,
-               anchors: Mapping | None = None) -> tuple[pd.DataFrame, Check]:
+               anchors: Mapping | None = None, freeze: Mapping | None = None) -> tuple[pd.DataFrame, Check]:
     """Disclosure-safe Aalen-Johansen curves for every event type and group (column ``event``).
 
-    ``anchors``: ``{(group, event): weeks}`` whose value a table prints (see the module).
+    ``anchors``: ``{(group, event): weeks}`` whose value a table prints; ``freeze``:
+    ``{(group, event): week}`` after which the curve stays flat (see the module).
     """
     frames, checks = [], []
     for k in sorted({k for (_, k) in fits}):
@@ -221,7 +235,9 @@ def cif_curves(tte: pd.DataFrame, fits: dict, min_cell: int, grid: int, *, item:
             return est.rename(columns={"cif": "estimate"})[["estimate", "lower", "upper"]]
 
         by_group = {g: weeks for (g, kk), weeks in (anchors or {}).items() if kk == k}
-        curve = safe_curve(tte, estimate, event_of_interest=k, min_cell=min_cell, grid=grid, anchors=by_group)
+        frozen = {g: week for (g, kk), week in (freeze or {}).items() if kk == k}
+        curve = safe_curve(tte, estimate, event_of_interest=k, min_cell=min_cell, grid=grid, anchors=by_group,
+                           freeze=frozen)
         checks.append(check_curve(curve, tte, event_of_interest=k, min_cell=min_cell, item=item, anchors=by_group))
         frames.append(curve.assign(event=k))
     curve = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

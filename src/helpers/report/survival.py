@@ -339,13 +339,30 @@ def km_figure(result: SurvivalResult, study, language: str | None = None) -> Fig
     lang = _lang(study, language)
     a = result.require_analysis("survival_report.km_figure")
     key = "survival_km"
-    anchors = km_anchors(result)
-    curve, curve_check = disclosure.km_curve(a.tte, a.km, a.min_cell, a.grid, item=key, anchors=anchors)
+    curve, curve_check = km_curve_shown(result, item=key)
     risk, risk_check = disclosure.mask_risk_table(a.risk, a.min_cell, item=key,
                                                   keep=disclosure.shown_weeks(published(result)))
     ax = plots.plot_cumulative_share(curve, risk, language=lang)
     note = tr("survival.note.km", lang, grid=a.grid, min_cell=a.min_cell, secondary=disclosure.SECONDARY_MASK)
     return Figure(key, ax.figure, combine(key, curve_check, risk_check), note=note)
+
+
+def km_curve_shown(result: SurvivalResult, *, item: str = "survival_km"):
+    """The disclosure-safe 1 - Kaplan-Meier curve that :func:`km_figure` draws, and its check."""
+    a = result.require_analysis("survival_report.km_curve_shown")
+    freeze = {g: week for (g, k), week in disclosure.frozen_after(published(result)).items() if k == SELF_SUPPORT}
+    return disclosure.km_curve(a.tte, a.km, a.min_cell, a.grid, item=item, anchors=km_anchors(result),
+                               freeze=freeze)
+
+
+def cif_curves_shown(result: SurvivalResult, *, item: str = "survival_cif"):
+    """The disclosure-safe Aalen-Johansen curves that :func:`cif_figure` draws, and their check."""
+    a = result.require_analysis("survival_report.cif_curves_shown")
+    pub = published(result)
+    anchors = {(g, int(k)): [float(t) for t in s["time"]]
+               for (g, k), s in pub[pub["shown"]].groupby(["group", "event"], sort=False)}
+    return disclosure.cif_curves(a.tte, a.cif, a.min_cell, a.grid, item=item, anchors=anchors,
+                                 freeze=disclosure.frozen_after(pub))
 
 
 def km_anchors(result: SurvivalResult) -> dict:
@@ -376,10 +393,7 @@ def cif_figure(result: SurvivalResult, study, language: str | None = None) -> Fi
     lang = _lang(study, language)
     a = result.require_analysis("survival_report.cif_figure")
     key = "survival_cif"
-    pub = published(result)
-    anchors = {(g, int(k)): [float(t) for t in s["time"]]
-               for (g, k), s in pub[pub["shown"]].groupby(["group", "event"], sort=False)}
-    curve, check = disclosure.cif_curves(a.tte, a.cif, a.min_cell, a.grid, item=key, anchors=anchors)
+    curve, check = cif_curves_shown(result, item=key)
     drawn = sorted(int(k) for k, c in curve.groupby("event") if (c["estimate"] > 0).any()) if len(curve) else []
     left_out = [event_label(int(k), lang) for k in sorted(curve["event"].unique()) if int(k) not in drawn] \
         if len(curve) else []
