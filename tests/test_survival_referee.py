@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.disclosure import MASK, SECONDARY_MASK
+from helpers.disclosure import MASK, SECONDARY_MASK, km_step_times
 from helpers.disclosure import survival as sd
 from helpers.report import summary
 from helpers.report import survival as survival_report
@@ -182,8 +182,6 @@ def pre_issue_18_value(tte, group, event, t, estimate, *, grid=4, min_cell=5):
 
     (Groups of bins with >= 5 events; a last smaller group moved the step before it to its end.)
     """
-    from helpers.disclosure import km_step_times
-
     sub = tte[tte["group"] == group]
     d, e = sub["duration"].to_numpy(dtype=float), sub["event"].to_numpy() == event
     end = sv.last_grid_time_at_risk(d, min_cell, grid)
