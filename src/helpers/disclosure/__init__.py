@@ -33,6 +33,10 @@ import numpy as np
 import pandas as pd
 
 MASK = "<{min_cell}"
+#: Mark of a cell hidden only to protect another one (secondary suppression: it may hold a large
+#: number) or of a share, estimate or interval resting on a small count (never ``"<min_cell"``,
+#: which says the cell itself is a count below ``min_cell``). One definition for every stage.
+SECONDARY_MASK = "x"
 
 #: A CPR-shaped string: ten digits, optionally ``DDMMYY-SSSS``, not part of a longer token
 #: and not the decimals of a number (``0.1234567890``).

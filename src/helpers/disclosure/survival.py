@@ -4,9 +4,17 @@ Takes computed numbers (:mod:`helpers.stats.survival`) and ``min_cell`` and retu
 frames and :class:`~helpers.disclosure.Check` objects; the generic rules are in
 :mod:`helpers.disclosure`.
 
-- Curves (:func:`safe_curve`, :func:`km_curve`, :func:`cif_curves`) step only on a grid of
-  weeks and only when at least ``min_cell`` events happened since the previous step; they
-  end where fewer than ``min_cell`` persons are at risk (:func:`check_curve` verifies).
+- Curves (:mod:`helpers.disclosure.survival_curves`, re-exported here: :func:`safe_curve`,
+  :func:`km_curve`, :func:`cif_curves`) step only on a grid of weeks and only when at least
+  ``min_cell`` events happened since the previous step, and at the weeks whose value a table
+  prints (so every printed value lies on its curve); they end where fewer than ``min_cell``
+  persons are at risk (:func:`check_curve` verifies).
+- Marks: ``"<min_cell"`` only on a count of persons that is 1..min_cell-1; every other hidden
+  cell (a count hidden to protect another, a share or interval resting on a small count) shows
+  :data:`helpers.disclosure.SECONDARY_MASK` (``"x"``).
+- The tables agree with each other (:func:`published_estimates`): a value of the fixed-weeks
+  or cumulative-incidence table that would pin down a count the events table hides
+  (:func:`mask_event_counts`) is hidden too.
 - Risk tables (:func:`mask_risk_table`) mask small counts, small differences along a row
   and a count recoverable from the group size (:func:`check_risk_table` verifies).
 - Estimates at fixed times rest on events, non-events and persons at risk that are 0 or at
@@ -23,16 +31,25 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.disclosure import MASK, Check, check_counts, check_steps, is_small, km_step_times
-from helpers.stats.survival.competing import cif_at
-from helpers.stats.survival.km import km_at
-from helpers.stats.survival.tte import GROUPS, SELF_SUPPORT, counts_at
+from helpers.disclosure import MASK, SECONDARY_MASK, Check, check_counts, is_small, suppress
+from helpers.disclosure.survival_curves import (  # noqa: F401  (the curves are part of this stage's rules)
+    check_curve,
+    cif_curves,
+    first_time_at_or_above,
+    km_curve,
+    safe_curve,
+    step_plan,
+    value_at,
+)
+from helpers.stats.survival.tte import CENSORED, EVENT_NAMES, SELF_SUPPORT, counts_at
 
-#: Mark of a count hidden by secondary suppression (it may be large; see :func:`mask_risk_table`).
-SECONDARY_MASK = "x"
+#: Columns of the events table (:func:`helpers.stats.survival.tte.event_counts`) and their event codes.
+KIND_CODE = {**{name: code for code, name in EVENT_NAMES.items()}, "censored": None}
+EVENT_KINDS = tuple(KIND_CODE)
 
 
-def mask_risk_table(table: pd.DataFrame, min_cell: int, *, item: str) -> tuple[pd.DataFrame, Check]:
+def mask_risk_table(table: pd.DataFrame, min_cell: int, *, item: str,
+                    keep: Mapping | None = None) -> tuple[pd.DataFrame, Check]:
     """Disclosure control of a :func:`helpers.stats.survival.tte.risk_table`.
 
     1. counts 1..min_cell-1 are masked (shown as ``"<min_cell"``);
@@ -42,10 +59,20 @@ def mask_risk_table(table: pd.DataFrame, min_cell: int, *, item: str) -> tuple[p
        when exactly one of the three is masked, the smallest other one is masked too;
     repeated until nothing changes. Cells masked by rules 2-3 may hold large numbers, so
     they are shown as :data:`SECONDARY_MASK` (``"x"``), not as ``"<min_cell"``.
+
+    ``keep`` (``{group: weeks}``): weeks at which a table prints the group's share with the
+    event (so the events count is public in effect). Rule 3 then hides another of the three
+    counts rather than that one: hiding it would protect nothing, as the masked count could be
+    recovered from the printed share.
     """
     times = [c for c in table.columns if c not in ("group", "measure")]
     values = table[times].to_numpy(dtype=float)
     primary = is_small(values, min_cell)
+    kept = {g: {float(t) for t in weeks} for g, weeks in (keep or {}).items()}
+
+    def printed(r: int, t) -> bool:
+        return table["measure"].iloc[r] == "events" and float(t) in kept.get(table["group"].iloc[r], set())
+
     mask = primary.copy()
     changed = True
     while changed:
@@ -66,6 +93,8 @@ def mask_risk_table(table: pd.DataFrame, min_cell: int, *, item: str) -> tuple[p
                 if mask[idx, j].sum() == 1:
                     others = [r for r in idx if not mask[r, j]]
                     positive = [r for r in others if values[r, j] > 0] or others
+                    free = [r for r in positive if not printed(r, times[j])]
+                    positive = free or positive
                     victim = min(positive, key=lambda r: values[r, j])
                     mask[victim, j] = True
                     changed = True
@@ -105,132 +134,160 @@ def check_risk_table(table: pd.DataFrame, min_cell: int, *, item: str) -> Check:
                  detail_da=f"alle antal og differenser er 0 eller >= {min_cell}")
 
 
-def safe_curve(
-    tte: pd.DataFrame,
-    estimate,
-    *,
-    event_of_interest: int,
-    min_cell: int,
-    grid: int,
-    group_col: str = "group",
-    groups: Sequence = GROUPS,
-) -> pd.DataFrame:
-    """A cumulative-incidence curve fit to publish: coarse steps of at least ``min_cell`` events.
+def event_count_masks(events: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Which counts of :func:`helpers.stats.survival.tte.event_counts` the events table hides.
 
-    Events are counted in bins of ``grid`` weeks; :func:`helpers.disclosure.km_step_times`
-    groups consecutive bins until each group holds at least ``min_cell`` events (a final
-    smaller group joins the step before it), and the curve steps only at the end of a
-    group. So step *times* are multiples of ``grid`` (never a person's event time) and each
-    step reflects at least ``min_cell`` events (OpenSAFELY's idea, on a time grid). The
-    value shown at a step is the estimate at that time (shown values are exact; between
-    steps the curve lags by fewer than ``min_cell`` events). The curve ends at the last
-    grid time with at least ``min_cell`` persons at risk (duration >= t).
+    Primary: counts 1..min_cell-1. Secondary: complementary cells (:func:`helpers.disclosure.suppress`
+    with the row total ``n``), so no hidden count can be recovered from the group size.
+
+    Returns
+    -------
+    primary, secondary : DataFrame of bool
+        Indexed like ``events``, one column per kind (``self_support``, ``disability_pension``,
+        ``exit``, ``censored``, ``n``).
+    """
+    cols = [*EVENT_KINDS, "n"]
+    mask, _ = suppress(events[cols], min_cell, row_total="n")
+    primary = pd.DataFrame(is_small(events[cols].to_numpy(dtype=float), min_cell), index=events.index, columns=cols)
+    return primary, mask & ~primary
+
+
+def mask_event_counts(events: pd.DataFrame, min_cell: int, *, item: str) -> tuple[pd.DataFrame, Check]:
+    """The events table (persons and first events by group) with ``"<min_cell"`` and ``"x"`` marks.
+
+    A count 1..min_cell-1 shows ``"<min_cell"``; a count hidden only because it would reveal
+    one (the group size is shown) shows :data:`SECONDARY_MASK`.
+    """
+    primary, secondary = event_count_masks(events, min_cell)
+    out = events.copy()
+    label = MASK.format(min_cell=min_cell)
+    for col in primary.columns:
+        out[col] = [label if p else SECONDARY_MASK if q else int(v)
+                    for v, p, q in zip(events[col], primary[col], secondary[col], strict=True)]
+    n_primary, n_secondary = int(primary.to_numpy().sum()), int(secondary.to_numpy().sum())
+    hidden = primary | secondary
+    shown = events[primary.columns].to_numpy(dtype=float)[~hidden.to_numpy()]
+    if n_primary + n_secondary:
+        detail = (f"{n_primary + n_secondary} count(s) masked ({n_primary} below {min_cell} as <{min_cell}, "
+                  f"{n_secondary} complementary as {SECONDARY_MASK})")
+        detail_da = (f"{n_primary + n_secondary} antal skjult ({n_primary} under {min_cell} som <{min_cell}, "
+                     f"{n_secondary} sekundært som {SECONDARY_MASK})")
+    else:
+        detail, detail_da = f"all counts 0 or >= {min_cell}", f"alle antal er 0 eller >= {min_cell}"
+    return out, Check(item=item, status="PASS", detail=detail, detail_da=detail_da,
+                      masked=n_primary + n_secondary,
+                      min_shown=float(shown[shown > 0].min()) if (shown > 0).any() else None)
+
+
+def published_estimates(tte: pd.DataFrame, times: Sequence[float], events: pd.DataFrame,
+                        min_cell: int) -> pd.DataFrame:
+    """Which shares of the tables of fixed weeks may be printed, per group, event type and week.
+
+    The fixed-weeks table (1 - Kaplan-Meier) and the cumulative-incidence table read this one
+    frame, and so do the curves' anchors, so the tables and figures print the same values.
+
+    1. A share rests on its counts: hidden (reason ``"small"``) when the events by the week,
+       the persons without them or the persons at risk are 1..min_cell-1
+       (:func:`small_estimate`).
+    2. The tables agree with the events table (reason ``"derivable"``): the events table hides
+       some counts of a group (:func:`event_count_masks`); their sum is known from the group
+       size, each is at least 1, a ``"<min_cell"`` count at most ``min_cell - 1``, and the
+       printed share of an event type by a week tells at least how many had it. When these
+       bounds leave a hidden count only one possible value, the latest printed share of the
+       hidden event type that gives the largest lower bound is hidden, until none is pinned.
 
     Parameters
     ----------
     tte : DataFrame
-        Time-to-event data (``duration``, ``event``, ``group``).
-    estimate : callable
-        ``estimate(group, times) -> DataFrame`` with ``estimate``, ``lower``, ``upper``
-        (cumulative incidence at ``times``), e.g. from :func:`helpers.stats.survival.km.km_at` or
-        :func:`helpers.stats.survival.competing.cif_at`.
+    times : sequence of float
+        The fixed weeks.
+    events : DataFrame
+        :func:`helpers.stats.survival.tte.event_counts` of ``tte``.
+    min_cell : int
 
     Returns
     -------
     DataFrame
-        ``group, time, estimate, lower, upper, kind`` (``start``, ``step`` or ``end``).
+        ``group, event, time, events, shown, reason`` (reason ``""`` when shown).
     """
-    frames = []
-    for g in groups:
-        sub = tte[tte[group_col] == g]
-        d = sub["duration"].to_numpy(dtype=float)
-        e = sub["event"].to_numpy() == event_of_interest
-        last = float(d.max()) if len(d) else 0.0
-        grid_times = []
-        for t in np.arange(grid, last + grid, grid, dtype=float):
-            if (d >= t).sum() < min_cell:
+    kinds = sorted({SELF_SUPPORT, *(int(e) for e in tte["event"].unique() if int(e) != CENSORED)})
+    frames = [counts_at(tte, list(times), event_of_interest=k).assign(event=k) for k in kinds]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["group", "time", "events", "n", "at_risk", "event"])
+    small = small_estimate(out, min_cell) if len(out) else np.zeros(0, dtype=bool)
+    out["shown"] = ~small
+    out["reason"] = np.where(small, "small", "")
+    primary, secondary = event_count_masks(events, min_cell)
+    for i, row in events.iterrows():
+        hidden = [c for c in EVENT_KINDS if primary.at[i, c] or secondary.at[i, c]]
+        if not hidden or primary.at[i, "n"] or secondary.at[i, "n"]:
+            continue
+        total = int(sum(row[c] for c in hidden))  # known to a reader: n minus the shown counts
+        while True:
+            sel = (out["group"] == row["group"]) & out["shown"]
+            lower = {c: max(1, int(out.loc[sel & (out["event"] == KIND_CODE[c]), "events"].max())
+                            if (sel & (out["event"] == KIND_CODE[c])).any() else 1) for c in hidden}
+            cap = {c: (min_cell - 1 if primary.at[i, c] else total) for c in hidden}
+            pinned = [c for c in hidden if min(cap[c], total - sum(lower[o] for o in hidden if o != c)) <= lower[c]]
+            sources = [c for c in hidden if KIND_CODE[c] is not None and lower[c] > 1]
+            if not pinned or not sources:
                 break
-            grid_times.append(t)
-        per_bin = [int(((d > t - grid) & (d <= t) & e).sum()) for t in grid_times]
-        shown = [float(t) for t in km_step_times(grid_times, per_bin, min_cell)] if grid_times else []
-        end = grid_times[-1] if grid_times else 0.0
-        rows = [{"group": g, "time": 0.0, "estimate": 0.0, "lower": 0.0, "upper": 0.0, "kind": "start"}]
-        if shown:
-            est = estimate(g, shown).reset_index(drop=True)
-            for i, t in enumerate(shown):
-                rows.append({"group": g, "time": t, "estimate": float(est["estimate"][i]),
-                             "lower": float(est["lower"][i]), "upper": float(est["upper"][i]), "kind": "step"})
-        if end > rows[-1]["time"]:
-            rows.append({**rows[-1], "time": end, "kind": "end"})
-        frames.append(pd.DataFrame(rows))
-    return pd.concat(frames, ignore_index=True)
+            worst = max(sources, key=lambda c: lower[c])
+            rows = out.index[sel & (out["event"] == KIND_CODE[worst])]
+            last = out.loc[rows, "time"].idxmax()
+            out.loc[last, ["shown", "reason"]] = [False, "derivable"]
+    return out[["group", "event", "time", "events", "shown", "reason"]]
 
 
-def check_curve(curve: pd.DataFrame, tte: pd.DataFrame, *, event_of_interest: int, min_cell: int,
-                item: str, group_col: str = "group") -> Check:
-    """Verify a shown curve against the data.
+def frozen_after(published: pd.DataFrame) -> dict:
+    """``{(group, event): week}``: curves that must stop stepping after that week.
 
-    FAIL when a change of the shown value reflects fewer than ``min_cell`` events of
-    interest since the previous change (:func:`helpers.disclosure.check_steps`), or when
-    a point is shown where fewer than ``min_cell`` persons are at risk.
+    Where a share is hidden because it would pin down a count the events table hides
+    (reason ``"derivable"``), the curve may show nothing beyond the last printed share before
+    it (week 0 when there is none).
     """
-    step_events, thin = [], []
-    for g, c in curve.groupby("group", sort=False):
-        sub = tte[tte[group_col] == g]
-        d = sub["duration"].to_numpy(dtype=float)
-        e = sub["event"].to_numpy() == event_of_interest
-        c = c.sort_values("time")
-        times = c["time"].to_numpy(dtype=float)
-        vals = c["estimate"].to_numpy(dtype=float)
-        since = times[0]
-        for t1, v0, v1 in zip(times[1:], vals[:-1], vals[1:], strict=True):
-            if v1 != v0:
-                step_events.append(int(((d > since) & (d <= t1) & e).sum()))
-                since = t1
-        thin += [f"{g}: week {t:g}" for t in times[1:] if (d >= t).sum() < min_cell]
-    check = check_steps(step_events, min_cell, item=item)
-    if thin:
-        return Check(item=item, status="FAIL", detail=f"curve shown where fewer than {min_cell} are at risk "
-                     f"({'; '.join(thin[:3])})", detail_da=f"kurve vist hvor færre end {min_cell} er i risiko")
-    if check.passed:
-        check.detail = (f"each step reflects >= {min_cell} events on a grid of weeks; curves end where fewer than "
-                        f"{min_cell} are at risk")
-        check.detail_da = (f"hvert trin afspejler >= {min_cell} hændelser på et gitter af uger; kurverne slutter, "
-                           f"hvor færre end {min_cell} er i risiko")
-    return check
+    out = {}
+    for (g, k), s in published.groupby(["group", "event"], sort=False):
+        bad = s.loc[s["reason"] == "derivable", "time"]
+        if len(bad):
+            before = s.loc[s["shown"] & (s["time"] < bad.min()), "time"]
+            out[(g, int(k))] = float(before.max()) if len(before) else 0.0
+    return out
 
 
-def km_curve(tte: pd.DataFrame, fits: dict, min_cell: int, grid: int, *, item: str) -> tuple[pd.DataFrame, Check]:
-    """Disclosure-safe cumulative share reaching lasting self-support (1 - KM) per group."""
-
-    def estimate(g, times):
-        est = km_at({g: fits[g]}, times)
-        return est.rename(columns={"cumulative": "estimate"})[["estimate", "lower", "upper"]]
-
-    curve = safe_curve(tte, estimate, event_of_interest=SELF_SUPPORT, min_cell=min_cell, grid=grid)
-    return curve, check_curve(curve, tte, event_of_interest=SELF_SUPPORT, min_cell=min_cell, item=item)
+def shown_weeks(published: pd.DataFrame, event: int = SELF_SUPPORT) -> dict:
+    """``{group: weeks}`` whose share of ``event`` the tables print (the curves' anchors)."""
+    sub = published[(published["event"] == event) & published["shown"]]
+    return {g: [float(t) for t in s["time"]] for g, s in sub.groupby("group", sort=False)}
 
 
-def cif_curves(tte: pd.DataFrame, fits: dict, min_cell: int, grid: int, *, item: str) -> tuple[pd.DataFrame, Check]:
-    """Disclosure-safe Aalen-Johansen curves for every event type and group (column ``event``)."""
-    frames, checks = [], []
-    for k in sorted({k for (_, k) in fits}):
-        def estimate(g, times, k=k):
-            est = cif_at({(g, k): fits[(g, k)]}, times)
-            return est.rename(columns={"cif": "estimate"})[["estimate", "lower", "upper"]]
+def is_shown(published: pd.DataFrame, group, event: int, time: float) -> bool:
+    """Whether the share of ``event`` in ``group`` by ``time`` is printed (:func:`published_estimates`)."""
+    hit = published[(published["group"] == group) & (published["event"] == event) & (published["time"] == time)]
+    return bool(len(hit)) and bool(hit["shown"].iloc[0])
 
-        curve = safe_curve(tte, estimate, event_of_interest=k, min_cell=min_cell, grid=grid)
-        checks.append(check_curve(curve, tte, event_of_interest=k, min_cell=min_cell, item=item))
-        frames.append(curve.assign(event=k))
-    curve = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    failed = [c for c in checks if not c.passed]
-    if failed:
-        check = failed[0]
-    elif checks:
-        check = checks[0]
-    else:
-        check = Check(item=item, status="PASS", detail="no curves", detail_da="ingen kurver")
-    return curve, check
+
+def mask_cells(frame: pd.DataFrame, hidden: Mapping[str, Sequence[bool]], *, item: str,
+               min_cell: int) -> tuple[pd.DataFrame, Check]:
+    """Replace the hidden cells of shares, intervals and p-values by :data:`SECONDARY_MASK`.
+
+    ``hidden`` maps a column to one flag per row. A share is never shown as ``"<min_cell"``:
+    it is not a count below ``min_cell``.
+    """
+    out = frame.copy()
+    k = 0
+    for col, flags in hidden.items():
+        flags = np.asarray(flags, dtype=bool)
+        out[col] = out[col].astype(object).where(~flags, SECONDARY_MASK)
+        k += int(flags.sum())
+    detail = (f"{k} cell(s) masked as {SECONDARY_MASK}: the share rests on fewer than {min_cell} events, "
+              f"non-events or persons at risk, or would reveal a count hidden in another table" if k else
+              f"every share rests on 0 or >= {min_cell} events, non-events and persons at risk")
+    detail_da = (f"{k} celle(r) skjult som {SECONDARY_MASK}: andelen hviler på færre end {min_cell} hændelser, "
+                 f"ikke-hændelser eller personer i risiko, eller ville afsløre et antal, der er skjult i en anden "
+                 f"tabel" if k else
+                 f"alle andele hviler på 0 eller >= {min_cell} hændelser, ikke-hændelser og personer i risiko")
+    return out, Check(item=item, status="PASS", detail=detail, masked=k, detail_da=detail_da)
 
 
 def mask_rows(frame: pd.DataFrame, bad: np.ndarray, min_cell: int, *, value_cols: Sequence[str],

@@ -20,6 +20,7 @@ from helpers.config import Study
 from helpers.core.i18n import number, tr
 from helpers.report.items import Text
 from helpers.report.outcomes import format_p
+from helpers.report.survival import ci_side
 from helpers.stages.cohort import CohortResult
 from helpers.stages.outcomes import OutcomesResult
 from helpers.stages.survival import SurvivalResult
@@ -97,18 +98,30 @@ def outcomes(study: Study, language: str, res: pd.DataFrame | None) -> list[str]
 
 
 def survival(study: Study, language: str, res: SurvivalResult | None) -> str:
-    """The hazard ratio of lasting self-support and the restricted mean weeks after it."""
+    """The hazard ratio of lasting self-support and the restricted mean weeks after it.
+
+    A direction ("faster", "more weeks") is claimed only when the 95% CI excludes the null
+    (:func:`helpers.report.survival.ci_side`); otherwise the sentence says there was no clear difference.
+    """
     if res is None:
         return tr("summary.missing.survival", language)
     if not _is_num(res.hr):
         return tr("summary.survival.not_estimable", language)
-    direction = tr("summary.survival.faster" if float(res.hr) > 1 else "summary.survival.slower", language)
-    text = tr("summary.survival.hr", language, weeks=study.survival.lasting_weeks, direction=direction,
-              hr=number(res.hr, 2, language), low=number(res.hr_ci_low, 2, language),
-              high=number(res.hr_ci_high, 2, language), p=p_text(res.hr_p, language))
+    fields = dict(weeks=study.survival.lasting_weeks, hr=number(res.hr, 2, language),
+                  low=number(res.hr_ci_low, 2, language), high=number(res.hr_ci_high, 2, language),
+                  p=p_text(res.hr_p, language))
+    side = ci_side(res.hr_ci_low, res.hr_ci_high, 1.0)
+    if side == "covers":
+        text = tr("summary.survival.hr_unclear", language, **fields)
+    else:
+        direction = tr("summary.survival.faster" if side == "above" else "summary.survival.slower", language)
+        text = tr("summary.survival.hr", language, direction=direction, **fields)
     if _is_num(res.rmst_difference_weeks):
-        text += tr("summary.survival.rmst", language, horizon=number(res.rmst_horizon_weeks, 0, language),
-                   d=number(res.rmst_difference_weeks, 1, language),
+        d = float(res.rmst_difference_weeks)
+        side = ci_side(res.rmst_difference_ci_low, res.rmst_difference_ci_high, 0.0)
+        key = {"above": "rmst", "below": "rmst_fewer", "covers": "rmst_unclear"}[side]
+        text += tr(f"summary.survival.{key}", language, horizon=number(res.rmst_horizon_weeks, 0, language),
+                   d=number(d if side == "covers" else abs(d), 1, language),
                    low=number(res.rmst_difference_ci_low, 1, language),
                    high=number(res.rmst_difference_ci_high, 1, language))
     return text

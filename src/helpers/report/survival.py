@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core.i18n import group_label, number, tr
-from helpers.disclosure import combine, mask_counts
+from helpers.disclosure import combine
 from helpers.disclosure import survival as disclosure
 from helpers.report.items import Figure, Table, Text
 from helpers.report.plots import survival as plots
@@ -79,13 +79,41 @@ def definition_text(result: SurvivalResult, study, language: str | None = None) 
     return Text(" ".join(parts))
 
 
+def ci_side(low, high, null: float) -> str:
+    """Where a 95% CI lies with respect to the null value: ``"above"``, ``"below"`` or ``"covers"``.
+
+    A missing limit counts as covering the null: no direction is claimed without an interval.
+
+    >>> ci_side(0.87, 3.79, 1.0), ci_side(1.2, 4.45, 1.0), ci_side(-30.0, -2.0, 0.0)
+    ('covers', 'above', 'below')
+    """
+    lo, hi = _finite(low), _finite(high)
+    if lo is not None and hi is not None:
+        if lo > null:
+            return "above"
+        if hi < null:
+            return "below"
+    return "covers"
+
+
+def _finite(x) -> float | None:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return x if np.isfinite(x) else None
+
+
 def hr_text(result: SurvivalResult, study, language: str | None = None) -> Text:
-    """The hazard-ratio result in words."""
+    """The hazard-ratio result in words; a direction only when the 95% CI excludes 1 (:func:`ci_side`)."""
     lang = _lang(study, language)
     if result.hr is None:
         return Text(tr("survival.hr.not_estimable", lang, note=result.cox_note or ""))
-    ci = _interval(number(result.hr_ci_low, 2, lang), number(result.hr_ci_high, 2, lang), lang)
-    return Text(tr("survival.hr.result", lang, hr=number(result.hr, 2, lang), ci=ci, p=_p(result.hr_p, lang),
+    low, high = number(result.hr_ci_low, 2, lang), number(result.hr_ci_high, 2, lang)
+    wording = {"above": "higher", "below": "lower", "covers": "no_clear_difference"}[
+        ci_side(result.hr_ci_low, result.hr_ci_high, 1.0)]
+    return Text(tr(f"survival.hr.{wording}", lang, hr=number(result.hr, 2, lang), ci=_interval(low, high, lang),
+                   low=low, high=high, p=_p(result.hr_p, lang),
                    method=tr(f"survival.hr.method.{result.cox_method}", lang)))
 
 
@@ -101,7 +129,7 @@ def ph_text(result: SurvivalResult, study, language: str | None = None) -> Text:
 
 
 def rmst_text(result: SurvivalResult, study, language: str | None = None) -> Text:
-    """The restricted-mean result in words."""
+    """The restricted-mean result in words; "earlier"/"later" only when the 95% CI excludes 0 (:func:`ci_side`)."""
     lang = _lang(study, language)
     d = result.rmst_difference_weeks
     h = int(result.rmst_horizon_weeks)
@@ -109,26 +137,35 @@ def rmst_text(result: SurvivalResult, study, language: str | None = None) -> Tex
         return Text(tr("survival.rmst.masked", lang, horizon=h))
     lo, hi = result.rmst_difference_ci_low, result.rmst_difference_ci_high
     cif = result.cif_weeks_after_difference
-    ci = _interval(number(lo, 1, lang), number(hi, 1, lang), lang) if lo is not None else ""
-    return Text(tr("survival.rmst.result", lang, horizon=h, abs_difference=number(abs(d), 1, lang),
-                   way=tr("survival.rmst.earlier" if d >= 0 else "survival.rmst.later", lang),
-                   difference=number(d, 1, lang), ci=ci,
-                   cif=tr("survival.rmst.cif", lang, cif=number(cif, 1, lang)) if cif is not None else ""))
+    side = ci_side(lo, hi, 0.0)
+    ci = (_interval(number(lo, 1, lang), number(hi, 1, lang), lang) if _finite(lo) is not None
+          and _finite(hi) is not None else tr("survival.rmst.no_ci", lang))
+    fields = dict(horizon=h, difference=number(d, 1, lang), ci=ci,
+                  cif=tr("survival.rmst.cif", lang, cif=number(cif, 1, lang)) if cif is not None else "")
+    if side == "covers":
+        return Text(tr("survival.rmst.no_clear_difference", lang, **fields))
+    return Text(tr("survival.rmst.result", lang, abs_difference=number(abs(d), 1, lang),
+                   way=tr("survival.rmst.earlier" if side == "above" else "survival.rmst.later", lang), **fields))
 
 
 # ------------------------------------------------------------------ tables
 def events_table(result: SurvivalResult, study, language: str | None = None) -> Table:
-    """Persons and first events by group (masked counts with complementary suppression)."""
+    """Persons and first events by group: counts below min_cell as ``"<5"``, complementary ones as ``"x"``."""
     lang = _lang(study, language)
     a = result.require_analysis("survival_report.events_table")
     key = "survival_events"
-    masked, check = mask_counts(a.events, ["self_support", "disability_pension", "exit", "censored"], a.min_cell,
-                                item=key, row_total="n")
+    masked, check = disclosure.mask_event_counts(a.events, a.min_cell, item=key)
     names = {"group": _col("group", lang), "n": _col("n", lang),
              **{name: tr(f"survival.event.{name}", lang)
                 for name in ("self_support", "disability_pension", "exit", "censored")}}
     masked["group"] = [group_label(g, lang) for g in masked["group"]]
     return Table(key, masked.rename(columns=names), check)
+
+
+def published(result: SurvivalResult):
+    """Which shares of the fixed-weeks and cumulative-incidence tables are printed (one decision for both)."""
+    a = result.require_analysis("survival_report.published")
+    return disclosure.published_estimates(a.tte, a.times, a.events, a.min_cell)
 
 
 def medians_table(result: SurvivalResult, study, language: str | None = None) -> Table:
@@ -155,14 +192,17 @@ def medians_table(result: SurvivalResult, study, language: str | None = None) ->
 def fixed_times_table(result: SurvivalResult, study, language: str | None = None) -> Table:
     """Cumulative share reaching lasting self-support at fixed weeks, by group, and the difference.
 
-    A row is masked when either group's estimate rests on small counts
-    (:func:`helpers.disclosure.survival.small_estimate`).
+    A group's share is hidden (``"x"``) when it rests on small counts or would reveal a count
+    that the events table hides (:func:`helpers.disclosure.survival.published_estimates`); the
+    difference, its CI and p are hidden when either share is.
     """
     lang = _lang(study, language)
     a = result.require_analysis("survival_report.fixed_times_table")
     key = "survival_fixed_times"
     f = a.fixed
-    bad = np.array(disclosure.fixed_times_masked(a.tte, list(f["time"]), a.min_cell), dtype=bool)
+    pub = published(result)
+    hide = {g: [not disclosure.is_shown(pub, g, SELF_SUPPORT, t) for t in f["time"]] for g in GROUPS}
+    either = [c or i for c, i in zip(hide["control"], hide["intervention"], strict=True)]
     shown = pd.DataFrame({
         "weeks": f["time"].astype(int),
         "control": [_pct(x, lang) for x in f["control"]],
@@ -172,8 +212,8 @@ def fixed_times_table(result: SurvivalResult, study, language: str | None = None
                for lo, hi in zip(f["ci_low"], f["ci_high"], strict=True)],
         "p": [_p(x, lang) for x in f["p"]],
     })
-    masked, check = disclosure.mask_rows(shown, bad, a.min_cell,
-                                         value_cols=["control", "intervention", "difference", "ci", "p"], item=key)
+    masked, check = disclosure.mask_cells(shown, {**hide, "difference": either, "ci": either, "p": either},
+                                          item=key, min_cell=a.min_cell)
     names = {"weeks": _col("weeks_after_index", lang),
              **{g: _col("group_share", lang, group=group_label(g, lang)) for g in GROUPS},
              "difference": _col("difference_points", lang), "ci": _col("ci", lang), "p": _col("p", lang)}
@@ -222,7 +262,11 @@ def ph_table(result: SurvivalResult, study, language: str | None = None) -> Tabl
 
 
 def cif_table(result: SurvivalResult, study, language: str | None = None) -> Table:
-    """Cumulative incidence (Aalen-Johansen) of each event at fixed weeks, with 1 - KM beside self-support."""
+    """Cumulative incidence (Aalen-Johansen) of each event at fixed weeks, with 1 - KM beside self-support.
+
+    Hidden shares show ``"x"`` (:func:`helpers.disclosure.survival.published_estimates`, the same
+    decision as the fixed-weeks table's).
+    """
     lang = _lang(study, language)
     a = result.require_analysis("survival_report.cif_table")
     key = "survival_cif_table"
@@ -238,8 +282,11 @@ def cif_table(result: SurvivalResult, study, language: str | None = None) -> Tab
     frame = pd.DataFrame(rows)
     if frame.empty:
         return Table(key, frame, disclosure.check_no_rows(key))
-    masked, check = disclosure.mask_rows(frame, disclosure.cif_rows_masked(a.tte, a.cif_table, a.min_cell),
-                                         a.min_cell, value_cols=["cif", "ci", "km"], item=key)
+    pub = published(result)
+    hide = [not disclosure.is_shown(pub, r["group"], int(r["event"]), r["time"]) for _, r in a.cif_table.iterrows()]
+    hide_km = [h and has_km for h, has_km in zip(hide, frame["km"] != "", strict=True)]
+    masked, check = disclosure.mask_cells(frame, {"cif": hide, "ci": hide, "km": hide_km}, item=key,
+                                          min_cell=a.min_cell)
     names = {"event": _col("event", lang), "group": _col("group", lang), "weeks": _col("weeks", lang),
              "cif": _col("cumulative_incidence", lang), "ci": _col("ci", lang), "km": _col("one_minus_km", lang)}
     return Table(key, masked.rename(columns=names), check)
@@ -283,15 +330,49 @@ def rmst_table(result: SurvivalResult, study, language: str | None = None) -> Ta
 
 # ------------------------------------------------------------------ figures
 def km_figure(result: SurvivalResult, study, language: str | None = None) -> Figure:
-    """Cumulative share reaching lasting self-support (1 - KM, disclosure-safe steps) with the risk table."""
+    """Cumulative share reaching lasting self-support (1 - KM, disclosure-safe steps) with the risk table.
+
+    The curve steps at every week whose share the fixed-weeks table prints and at the printed
+    median, so each printed value lies on it; the x axis is ticked at week 0, every follow-up
+    point and yearly after the last one, and the risk table has a column at every tick.
+    """
     lang = _lang(study, language)
     a = result.require_analysis("survival_report.km_figure")
     key = "survival_km"
-    curve, curve_check = disclosure.km_curve(a.tte, a.km, a.min_cell, a.grid, item=key)
-    risk, risk_check = disclosure.mask_risk_table(a.risk, a.min_cell, item=key)
+    curve, curve_check = km_curve_shown(result, item=key)
+    risk, risk_check = disclosure.mask_risk_table(a.risk, a.min_cell, item=key,
+                                                  keep=disclosure.shown_weeks(published(result)))
     ax = plots.plot_cumulative_share(curve, risk, language=lang)
     note = tr("survival.note.km", lang, grid=a.grid, min_cell=a.min_cell, secondary=disclosure.SECONDARY_MASK)
     return Figure(key, ax.figure, combine(key, curve_check, risk_check), note=note)
+
+
+def km_curve_shown(result: SurvivalResult, *, item: str = "survival_km"):
+    """The disclosure-safe 1 - Kaplan-Meier curve that :func:`km_figure` draws, and its check."""
+    a = result.require_analysis("survival_report.km_curve_shown")
+    freeze = {g: week for (g, k), week in disclosure.frozen_after(published(result)).items() if k == SELF_SUPPORT}
+    return disclosure.km_curve(a.tte, a.km, a.min_cell, a.grid, item=item, anchors=km_anchors(result),
+                               freeze=freeze)
+
+
+def cif_curves_shown(result: SurvivalResult, *, item: str = "survival_cif"):
+    """The disclosure-safe Aalen-Johansen curves that :func:`cif_figure` draws, and their check."""
+    a = result.require_analysis("survival_report.cif_curves_shown")
+    pub = published(result)
+    anchors = {(g, int(k)): [float(t) for t in s["time"]]
+               for (g, k), s in pub[pub["shown"]].groupby(["group", "event"], sort=False)}
+    return disclosure.cif_curves(a.tte, a.cif, a.min_cell, a.grid, item=item, anchors=anchors,
+                                 freeze=disclosure.frozen_after(pub))
+
+
+def km_anchors(result: SurvivalResult) -> dict:
+    """``{group: weeks}`` at which the Kaplan-Meier figure shows its exact value: printed shares and medians."""
+    a = result.require_analysis("survival_report.km_anchors")
+    anchors = disclosure.shown_weeks(published(result))
+    for _, r in a.medians.iterrows():
+        if np.isfinite(r["median"]):
+            anchors[r["group"]] = sorted({*anchors.get(r["group"], []), float(r["median"])})
+    return anchors
 
 
 def ph_figure(result: SurvivalResult, study, language: str | None = None) -> Figure:
@@ -304,10 +385,20 @@ def ph_figure(result: SurvivalResult, study, language: str | None = None) -> Fig
 
 
 def cif_figure(result: SurvivalResult, study, language: str | None = None) -> Figure:
-    """Aalen-Johansen cumulative incidence of each event type by group (disclosure-safe steps)."""
+    """Aalen-Johansen cumulative incidence of each event type by group (disclosure-safe steps).
+
+    The curves step at every week whose incidence the table prints; an event type whose curves
+    never leave 0 (fewer than min_cell events in every group) gets no panel, and the note says so.
+    """
     lang = _lang(study, language)
     a = result.require_analysis("survival_report.cif_figure")
     key = "survival_cif"
-    curve, check = disclosure.cif_curves(a.tte, a.cif, a.min_cell, a.grid, item=key)
-    axes = plots.plot_cif(curve, language=lang)
-    return Figure(key, axes[0].figure, check)
+    curve, check = cif_curves_shown(result, item=key)
+    drawn = sorted(int(k) for k, c in curve.groupby("event") if (c["estimate"] > 0).any()) if len(curve) else []
+    left_out = [event_label(int(k), lang) for k in sorted(curve["event"].unique()) if int(k) not in drawn] \
+        if len(curve) else []
+    axes = plots.plot_cif(curve[curve["event"].isin(drawn)] if len(curve) else curve, language=lang,
+                          ticks=list(a.risk.columns.drop(["group", "measure"])))
+    note = tr("survival.note.cif_not_drawn", lang, events=", ".join(left_out), min_cell=a.min_cell) \
+        if left_out else ""
+    return Figure(key, axes[0].figure, check, note=note)

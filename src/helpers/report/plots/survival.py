@@ -20,7 +20,6 @@ from helpers.core.i18n import group_label, tr
 from helpers.stats.survival.tte import CENSORED, EVENT_NAMES
 
 GROUP_COLORS = {"control": "#7f7f7f", "intervention": "#1f77b4"}
-EVENT_STYLES = {1: "-", 2: "--", 3: ":"}
 
 
 def _steps(ax, curve: pd.DataFrame, color: str, label: str, linestyle: str = "-", band: bool = True) -> None:
@@ -83,10 +82,8 @@ def plot_cumulative_share(
     if risk_table is None:
         ax.set_xlabel(xlabel)
         return ax
-    # risk-table times as ticks, then yearly ticks beyond the last one
-    last = max(float(t) for t in times)
-    extra = [float(t) for t in np.arange(52.0 * (last // 52 + 1), right * 1.02, 52.0) if t - last >= 40]
-    ax.set_xticks([float(t) for t in times] + extra)
+    # the risk table's times are the ticks (week 0, every follow-up point, yearly up to the curves' end)
+    ax.set_xticks([float(t) for t in times])
     ax.tick_params(labelbottom=True)
     ax.set_xlabel(xlabel)
     n_rows = len(risk_table)
@@ -115,17 +112,24 @@ def plot_cif(
     axes=None,
     language: str = "en",
     colors: Mapping[str, str] | None = None,
+    ticks=None,
 ):
     """Aalen-Johansen cumulative incidence of each event type by group, one panel per event.
+
+    Every panel uses the same solid line per group (the panel's title names the event); the
+    legend names the groups.
 
     Parameters
     ----------
     curve : DataFrame
-        ``event, group, time, estimate, lower, upper`` (disclosure-safe steps).
+        ``event, group, time, estimate, lower, upper`` (disclosure-safe steps), only the event
+        types to draw.
     axes : sequence of Axes, optional
         One axes per event type (a new figure with a row of panels when None).
     language : {"en", "da"}
         Language of the labels.
+    ticks : sequence of float, optional
+        x ticks (week 0 and the follow-up points); matplotlib's own when None.
 
     Returns
     -------
@@ -142,10 +146,14 @@ def plot_cif(
     for ax, k in zip(axes, events, strict=False):
         sub = curve[curve["event"] == k]
         for g, c in sub.groupby("group", sort=False):
-            _steps(ax, c, colors.get(g), group_label(g, language), linestyle=EVENT_STYLES.get(int(k), "-"))
+            _steps(ax, c, colors.get(g), group_label(g, language))
         ax.set_title(event_label(int(k), language), fontsize=10)
         ax.set_xlabel(tr("survival.figure.weeks_after_index_week", language))
-        ax.set_xlim(0, None)
+        right = max([float(sub["time"].max()), *(float(t) for t in (ticks or []))] + [1.0])
+        ax.set_xlim(0, right * 1.02)
+        if ticks is not None:
+            ax.set_xticks([float(t) for t in ticks])
+            ax.tick_params(axis="x", labelsize=7)
         ax.set_ylim(0, min(1.0, top * 1.15))
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
         ax.grid(alpha=0.3)

@@ -15,7 +15,15 @@ from helpers.stats.survival.competing import cif_area, cif_at, cif_by_group
 from helpers.stats.survival.cox import CoxResult, cox_intervention, ph_test, schoenfeld_bins
 from helpers.stats.survival.km import LogRankResult, fixed_time_differences, km_by_group, logrank, medians
 from helpers.stats.survival.restricted_mean import RMSTResult, bootstrap_matched_sets, rmst_difference, usable_horizon
-from helpers.stats.survival.tte import GROUPS, SELF_SUPPORT, event_counts, requires_employment, risk_table
+from helpers.stats.survival.tte import (
+    GROUPS,
+    SELF_SUPPORT,
+    event_counts,
+    follow_up_ticks,
+    plotted_range,
+    requires_employment,
+    risk_table,
+)
 
 SEED_OFFSET_BOOTSTRAP = 2
 SEED_OFFSET_AJ = 4
@@ -28,7 +36,7 @@ class SurvivalAnalysis:
     tte: pd.DataFrame
     events: pd.DataFrame  # event_counts: persons and first events per group
     km: dict
-    risk: pd.DataFrame  # risk_table at week 0 and the fixed times (persons, unmasked)
+    risk: pd.DataFrame  # risk_table at week 0, the fixed times and yearly up to the curves' end (follow_up_ticks)
     logrank: LogRankResult
     medians: pd.DataFrame
     fixed: pd.DataFrame
@@ -95,7 +103,9 @@ def analyse(tte: pd.DataFrame, study, cohort: pd.DataFrame | None = None) -> Sur
         "max_weeks": cfg.max_weeks,
     }
     return SurvivalAnalysis(
-        tte=tte, events=event_counts(tte), km=fits, risk=risk_table(tte, [0.0, *times]), logrank=logrank(tte),
+        tte=tte, events=event_counts(tte), km=fits,
+        risk=risk_table(tte, follow_up_ticks(times, plotted_range(tte, min_cell, cfg.curve_grid_weeks))),
+        logrank=logrank(tte),
         medians=medians(fits, cfg.curve_grid_weeks), fixed=fixed_time_differences(fits, times), cox=cox,
         cox_sensitivity=cox_sens, ph=ph, ph_bins=schoenfeld_bins(cox, "intervention", min_cell), cif=cif,
         cif_table=cif_table, rmst=rm, cif_weeks_after=area, bootstrap=boot, times=times, horizon=horizon,

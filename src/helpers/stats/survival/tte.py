@@ -267,3 +267,36 @@ def risk_table(
             rows.append({"group": g, "measure": name, **{t: values[t] for t in times}})
     return pd.DataFrame(rows)
 
+
+
+def last_grid_time_at_risk(durations, at_least: int, grid: int) -> float:
+    """The last multiple of ``grid`` weeks at which at least ``at_least`` persons are at risk (duration >= t).
+
+    0 when even the first grid time has fewer. The disclosure-safe curves end here: no curve is
+    drawn where fewer than ``min_cell`` persons remain under follow-up.
+    """
+    d = np.sort(np.asarray(durations, dtype=float))
+    if len(d) < at_least or at_least <= 0:
+        return 0.0
+    t_max = d[len(d) - at_least]  # the largest t with #(d >= t) >= at_least
+    return float(np.floor(t_max / grid) * grid)
+
+
+def plotted_range(tte: pd.DataFrame, min_cell: int, grid: int, *, group_col: str = "group",
+                  groups: Sequence = GROUPS) -> float:
+    """How far the curves of any group reach: the latest :func:`last_grid_time_at_risk` over the groups."""
+    ends = [last_grid_time_at_risk(tte.loc[tte[group_col] == g, "duration"], min_cell, grid) for g in groups]
+    return max(ends, default=0.0)
+
+
+def follow_up_ticks(times: Sequence[float], end: float, *, every: float = 52.0, gap: float = 40.0) -> list[float]:
+    """Week 0, every follow-up point of ``times``, then every ``every`` weeks up to ``end``.
+
+    The yearly ticks beyond the last follow-up point start at least ``gap`` weeks after it (so
+    labels do not overlap). These are the columns of the risk table under the curves and the
+    ticks of the curves' x axis.
+    """
+    shown = sorted({float(t) for t in times if t > 0})
+    last = max(shown, default=0.0)
+    extra = [float(t) for t in np.arange(every * (last // every + 1), end + 1e-9, every) if t - last >= gap]
+    return [0.0, *shown, *extra]
