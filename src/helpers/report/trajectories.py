@@ -131,7 +131,7 @@ def investment_citation(result: TrajectoriesResult | None, study, language: str 
         row = result.row("self_support", years, "after")
     except KeyError:
         return Text(tr("trajectories.citation.off", lang))
-    window = window_label(years, "after", lang).lower()
+    window = tr(f"trajectories.citation.window.{'one' if years == 1 else 'many'}", lang, years=years)
     ref = REF_FORMAT.format(key=WEEKS_TABLE)
     if row.n_int == 0 or row.n_ctl == 0:
         return Text(tr("trajectories.citation.not_observed", lang, window=window, ref=ref))
