@@ -78,14 +78,18 @@ def states_text(result: TrajectoriesResult, study, language: str | None = None) 
     ]))
 
 
-def _difference_phrase(row: WindowRow, lang: str) -> str:
+def _difference_phrase(row: WindowRow, lang: str, n_int: int | None = None) -> str:
+    window = window_label(row.years, row.period, lang).lower()
     if row.n_int == 0 or row.n_ctl == 0:
-        return tr("trajectories.text.not_observed", lang, window=window_label(row.years, row.period, lang).lower())
+        return tr("trajectories.text.not_observed", lang, window=window)
     if row.difference is None:
-        return tr("trajectories.text.masked", lang, window=window_label(row.years, row.period, lang).lower())
-    return tr("trajectories.text.difference", lang, window=window_label(row.years, row.period, lang).lower(),
-              difference=number(row.difference, 1, lang), ci=_ci(row.ci_low, row.ci_high, lang),
-              mean_int=_weeks(row.mean_int, lang), mean_ctl=_weeks(row.mean_ctl, lang))
+        return tr("trajectories.text.masked", lang, window=window)
+    text = tr("trajectories.text.difference", lang, window=window, difference=number(row.difference, 1, lang),
+              ci=_ci(row.ci_low, row.ci_high, lang), mean_int=_weeks(row.mean_int, lang),
+              mean_ctl=_weeks(row.mean_ctl, lang))
+    if n_int is not None and isinstance(row.n_int, int) and row.n_int < n_int:
+        text += tr("trajectories.text.fewer_observed", lang, n=row.n_int, total=n_int)
+    return text
 
 
 def weeks_text(result: TrajectoriesResult, study, language: str | None = None) -> Text:
@@ -95,7 +99,7 @@ def weeks_text(result: TrajectoriesResult, study, language: str | None = None) -
     for measure in ("self_support", "employed"):
         rows = [result.row(measure, y, "after") for y in result.windows]
         parts.append(tr("trajectories.text.weeks", lang, measure=measure_label(measure, lang).lower(),
-                        parts="; ".join(_difference_phrase(r, lang) for r in rows)))
+                        parts="; ".join(_difference_phrase(r, lang, result.n_int) for r in rows)))
     parts.append(tr("trajectories.text.method", lang, n_sets=result.n_sets, draws=result.bootstrap_draws,
                     seed=result.bootstrap_seed))
     if result.with_replacement:
