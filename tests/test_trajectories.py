@@ -343,13 +343,16 @@ def test_result_round_trip_and_load(hand_made, tmp_path):
 
 
 class _Study:
-    """Just what the report functions read (language, investment horizon)."""
+    """Just what the report functions read (language, investment horizon, the switch)."""
 
     class study:  # noqa: N801
         language = "en"
 
     class investment:  # noqa: N801
         horizon_years = 1
+
+    class trajectories:  # noqa: N801
+        enabled = True
 
 
 def test_report_items_in_both_languages(hand_made):
@@ -386,7 +389,12 @@ def test_investment_citation_states_the_weeks_the_investment_rests_on(hand_made)
     study.investment.horizon_years = 5
     assert "over the first 5 years after" in report.investment_citation(result, study, "en").markdown
     assert "i de første 5 år efter" in report.investment_citation(result, study, "da").markdown
-    assert report.investment_citation(None, study, "en").markdown.endswith("(trajectories.enabled).")
+    with pytest.raises(ValueError, match="run stages.trajectories.run"):
+        report.investment_citation(None, study, "en")
+    study.trajectories.enabled = False
+    assert report.investment_citation(None, study, "en").markdown == (
+        "The weeks in self-support behind the savings are not reported: the trajectories analysis is switched off "
+        "in the study file (trajectories.enabled).")
     assert "slået fra i studiefilen" in report.investment_citation(None, study, "da").markdown
 
 

@@ -125,11 +125,20 @@ def investment_citation(result: TrajectoriesResult | None, study, language: str 
 
     Uses the window of the investment's observed horizon (``investment.horizon_years``; the
     stage always computes it) and points to the weeks table of the trajectories section.
-    ``result`` is None when the stage did not run (``trajectories.enabled: false``).
+    ``result`` is None when the stage did not run: the sentence then says that the study
+    switched it off (``trajectories.enabled: false``).
+
+    Raises
+    ------
+    ValueError
+        When ``result`` is None although the study has the stage switched on (run it first).
     """
     lang = _lang(study, language)
     years = study.investment.horizon_years
     if result is None:
+        if study.trajectories.enabled:
+            raise ValueError("investment_citation: no trajectories result although trajectories.enabled is true; run "
+                             "stages.trajectories.run (notebook 04) before the investment notebook")
         return Text(tr("trajectories.citation.off", lang))
     try:
         row = result.row("self_support", years, "after")
