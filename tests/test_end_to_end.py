@@ -97,3 +97,53 @@ def test_outcome_stage_result_matches_its_parquet(small_run):
     masked = pd.read_parquet(folder / "outcome_results.parquet")
     pd.testing.assert_frame_equal(result.table(), masked, check_dtype=False)
     assert result.study == "small" and result.questionnaires is not None and result.results is None
+
+
+def _truth_weeks_self_supported(raw: Path, years: int) -> tuple[float, float, int]:
+    """Mean weeks self-supported of the included persons in weeks 0 .. 52*years - 1 after their index week.
+
+    From truth_spells.parquet (the generator's latent states, never read by the pipeline): the
+    factual world, and the counterfactual world (the same persons untreated), whose spells start
+    the week after the index week (the index week itself is the same in both worlds). Only
+    persons whose window ends inside the data count. Returns (factual, counterfactual, persons).
+    """
+    import numpy as np
+    import pandas as pd
+
+    spells = pd.read_parquet(raw / "truth_spells.parquet")
+    persons = pd.read_parquet(raw / "truth_persons.parquet")
+    last = int(spells["end_week"].max())
+    inc = persons.loc[persons["group"] == "intervention", ["PNR", "index_week"]]
+    inc = inc[inc["index_week"] + 52 * years - 1 <= last]
+    selfsup = spells[spells["state"].isin(["employed", "self_support_no_job"])].merge(inc, on="PNR")
+
+    def weeks(world: str, lo: int, hi: int) -> pd.Series:
+        s = selfsup[selfsup["world"] == world]
+        a = np.maximum(s["start_week"], s["index_week"] + lo)
+        b = np.minimum(s["end_week"], s["index_week"] + hi)
+        return s.assign(w=np.clip(b - a + 1, 0, None)).groupby("PNR")["w"].sum().reindex(inc["PNR"], fill_value=0)
+
+    factual = weeks("factual", 0, 52 * years - 1)
+    counterfactual = weeks("factual", 0, 0) + weeks("counterfactual", 1, 52 * years - 1)
+    return float(factual.mean()), float(counterfactual.mean()), len(inc)
+
+
+def test_trajectories_weeks_in_self_support_match_the_synthetic_truth(small_run):
+    """Stage 04 against the generator's truth (issue 17, item 2).
+
+    The intervention group's mean weeks self-supported equals the factual truth exactly (the DREAM
+    codes are the latent states), and the 95% CI of the difference covers the sample effect
+    (factual minus counterfactual weeks of the same persons) at 1, 2 and 5 years.
+    """
+    from helpers.stages.trajectories import TrajectoriesResult
+
+    root, _ = small_run
+    result = TrajectoriesResult.load(None, root / "data" / "processed" / "small")
+    raw = root / "data" / "raw" / "small"
+    for years in (1, 2, 5):
+        factual, counterfactual, n = _truth_weeks_self_supported(raw, years)
+        row = result.row("self_support", years)
+        assert row.n_int == n == 30, (years, row.n_int, n)
+        assert row.mean_int == pytest.approx(factual, abs=1e-9), (years, row.mean_int, factual)
+        assert row.ci_low <= factual - counterfactual <= row.ci_high, (years, factual - counterfactual, row)
+    assert (root / "reports" / "small" / "figures" / "trajectories_states.png").exists()

@@ -85,7 +85,8 @@ def skipped_notebooks(study: Study, notebooks_dir: Path | None = None) -> dict[s
 
     - the investment notebook when there are no intervention costs: neither
       ``investment.intervention_cost_total`` nor a costs form (``data.forms.costs``), as
-      ``investment.costs_source`` requires.
+      ``investment.costs_source`` requires;
+    - the trajectories notebook when the study switches it off (``trajectories.enabled: false``).
     """
     inv = study.investment
     has_total = inv.intervention_cost_total is not None
@@ -99,6 +100,18 @@ def skipped_notebooks(study: Study, notebooks_dir: Path | None = None) -> dict[s
             "costs form, data.forms.costs), so the investment calculation was skipped",
             "studiet har ingen omkostninger til indsatsen (investment.intervention_cost_total er ikke sat, og der er "
             "intet omkostningsskema, data.forms.costs), så investeringsberegningen er sprunget over",
+        )
+    out.update(_switched_off(study, notebooks_dir))
+    return out
+
+
+def _switched_off(study: Study, notebooks_dir: Path | None) -> dict[str, tuple[str, str]]:
+    """Notebooks of analyses the study YAML switches off (issue 17: trajectories)."""
+    out: dict[str, tuple[str, str]] = {}
+    if not study.trajectories.enabled:
+        out[notebook_of("trajectories", notebooks_dir)] = (
+            "the study switches the trajectories analysis off (trajectories.enabled: false)",
+            "studiet har slået forløbsanalysen fra (trajectories.enabled: false)",
         )
     return out
 

@@ -34,6 +34,7 @@ from helpers.config.schema import (
     StudyMeta,
     SurvivalConfig,
     SyntheticConfig,
+    TrajectoriesConfig,
 )
 from helpers.core import paths
 
@@ -51,6 +52,7 @@ class Study(Section):
     matching: MatchingConfig = MatchingConfig()
     outcomes: OutcomesConfig
     survival: SurvivalConfig = SurvivalConfig()
+    trajectories: TrajectoriesConfig = TrajectoriesConfig()
     investment: InvestmentConfig = InvestmentConfig()
     power: PowerConfig = PowerConfig()
     synthetic: SyntheticConfig | None = Field(default=None, description="only for synthetic studies")

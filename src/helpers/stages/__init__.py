@@ -10,6 +10,7 @@ stage     result                                      files
 ingest    :class:`helpers.ingest.IngestResult`        persons, weekly, monthly, forms, manifest
 cohort    :class:`helpers.stages.cohort.CohortResult`  cohort, attrition, balance
 outcomes  ``OutcomesResult``                          outcomes_person, outcome_results
+trajectories ``TrajectoriesResult``                   trajectories_distribution, trajectories_results.json
 survival  ``SurvivalResult``                          tte, survival_results.json
 investment ``InvestmentResult``                       investment_results.json
 power     :class:`helpers.stages.power.PowerResult`   power_results.json
@@ -24,7 +25,7 @@ import importlib
 from types import ModuleType
 
 #: Stage names in pipeline order.
-STAGES = ("ingest", "cohort", "outcomes", "survival", "investment", "power")
+STAGES = ("ingest", "cohort", "outcomes", "trajectories", "survival", "investment", "power")
 
 
 def __getattr__(name: str) -> ModuleType:

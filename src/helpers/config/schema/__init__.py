@@ -13,6 +13,7 @@ from helpers.config.schema.power import PowerConfig
 from helpers.config.schema.study import StudyMeta
 from helpers.config.schema.survival import SurvivalConfig
 from helpers.config.schema.synthetic import SyntheticConfig
+from helpers.config.schema.trajectories import TrajectoriesConfig
 
 __all__ = [
     "CohortConfig",
@@ -25,4 +26,5 @@ __all__ = [
     "StudyMeta",
     "SurvivalConfig",
     "SyntheticConfig",
+    "TrajectoriesConfig",
 ]
