@@ -406,3 +406,23 @@ def test_switched_off_stage_is_skipped_by_the_runner(demo_study):
         "the study switches the trajectories analysis off (trajectories.enabled: false)")
     with pytest.raises(ValueError, match="trajectories.enabled is false"):
         stage.run(study, write=False)
+
+
+def test_investment_citation_claims_no_direction_when_the_ci_covers_zero(demo_study):
+    """Issue 18.5's rule for the sentence the investment section cites: direction only when the CI excludes 0."""
+    from types import SimpleNamespace
+
+    from helpers.report import trajectories as trajectories_report
+
+    def result(low, high, diff):
+        row = SimpleNamespace(n_int=50, n_ctl=50, difference=diff, ci_low=low, ci_high=high, mean_int=46.9,
+                              mean_ctl=27.5)
+        return SimpleNamespace(row=lambda *a: row, min_cell=5)
+
+    unclear = trajectories_report.investment_citation(result(-7.0, 44.3, 19.4), demo_study, "en").markdown
+    assert "did not differ clearly" in unclear and "difference 19.4 weeks, 95% CI -7.0 to 44.3" in unclear
+    assert "weeks more per person" not in unclear
+    more = trajectories_report.investment_citation(result(2.0, 44.3, 19.4), demo_study, "en").markdown
+    assert "self-supported 19.4 weeks more per person" in more
+    da = trajectories_report.investment_citation(result(-7.0, 44.3, 19.4), demo_study, "da").markdown
+    assert "ingen klar forskel" in da

@@ -150,9 +150,11 @@ def investment_citation(result: TrajectoriesResult | None, study, language: str 
         return Text(tr("trajectories.citation.not_observed", lang, window=window, ref=ref))
     if row.difference is None:
         return Text(tr("trajectories.citation.masked", lang, window=window, ref=ref, min_cell=result.min_cell))
-    direction = "more" if row.difference >= 0 else "fewer"
+    covers_zero = row.ci_low is not None and row.ci_high is not None and row.ci_low <= 0 <= row.ci_high
+    direction = "unclear" if covers_zero else ("more" if row.difference >= 0 else "fewer")  # claims follow the CI
     return Text(tr(f"trajectories.citation.{direction}", lang, window=window, ref=ref,
-                   difference=number(abs(row.difference), 1, lang), ci=_ci(row.ci_low, row.ci_high, lang),
+                   difference=number(row.difference if covers_zero else abs(row.difference), 1, lang),
+                   ci=_ci(row.ci_low, row.ci_high, lang),
                    mean_int=_weeks(row.mean_int, lang), mean_ctl=_weeks(row.mean_ctl, lang)))
 
 
