@@ -422,3 +422,13 @@ def test_notes_are_worded_from_the_catalogue_with_small_counts_masked():
         "inden for caliper; alle egnede kontrolpersoner allerede brugt af tidligere match.")
     lookback = cohort.Note("lookback", fields={"lookback": 520, "year": 2008, "week": 1})
     assert "(2008-W01)" in cohort_stage.word_note(lookback, "en", 5)
+
+
+def test_every_reason_the_pipeline_logs_has_a_label_in_both_languages():
+    """Issue 13's inclusion-list reason showed as raw text in Danish."""
+    from helpers.cohort.eligibility import SCREENING_REASONS
+    from helpers.core.i18n import catalogue
+    from helpers.ingest.forms import OTHER_GROUP
+
+    for reason in (*SCREENING_REASONS, OTHER_GROUP, "not_included_other"):
+        assert f"cohort.reason.{reason}" in catalogue(), reason

@@ -315,3 +315,44 @@ def test_reporter_table_shows_missing_nullable_values_as_blank(demo_study, tmp_p
     html_text = shown[-1].data
     assert "&lt;NA&gt;" not in html_text and "<NA>" not in html_text
     assert ">329<" in html_text
+
+
+def test_methods_data_sentence_follows_the_extract_and_the_forms(tmp_path, demo_study, monkeypatch):
+    """Issue 13's report side: the weeks held, no monthly employment, the inclusion list, the residence assumption."""
+    from helpers.config.schema.data import InclusionList
+    from helpers.ingest.result import IngestResult
+    from helpers.report import methods
+
+    monkeypatch.setattr(paths, "PROCESSED_DIR", tmp_path)
+    study = demo_study.model_copy(deep=True)
+    (tmp_path / study.name).mkdir()
+    IngestResult(study=study.name, persons=6, weeks=261, first_week=1, last_week=261, first_iso_week="2019-W01",
+                 last_iso_week="2023-W52", months=0, first_month=None, last_month=None, grad_scale=None,
+                 residence_rows=6, forms={}, unknown_codes_policy="warn", category_counts=[], unknown_codes=[],
+                 validity_warnings=[], warnings=[], seconds=0.1).save(tmp_path / study.name)
+    forms = study.data.forms
+    forms.screening, forms.questionnaires, forms.events = None, None, None
+    forms.inclusion_list = InclusionList(path="inclusion.csv")
+    study.data.dream.municipality_assumed = 183
+    en = methods.data_text(study, "en")
+    assert "from 2019-W01 to 2023-W52 (the weeks the extract holds; the study file names 2008 to 2025)" in en
+    assert "without monthly employment (the extract has none" in en
+    assert "linked to the project's inclusion list and cost form" in en
+    assert "every person is taken to live in municipality 183" in en
+    assert "inklusionsliste og omkostningsskema" in methods.data_text(study, "da")
+
+
+def test_summary_says_why_a_stage_was_skipped(tmp_path, en, monkeypatch):
+    from helpers.report import summary
+
+    monkeypatch.setattr(paths, "PROCESSED_DIR", tmp_path / "processed")
+    out = tmp_path / "staging"
+    out.mkdir()
+    (out / "skipped_sections.json").write_text(json.dumps([{
+        "notebook": "06_investment.ipynb", "reason_en": "the study has no intervention costs",
+        "reason_da": "studiet har ingen omkostninger til indsatsen"}]))
+    text = " ".join(summary.paragraphs(en, out, "en"))
+    assert "The investment calculation was skipped: the study has no intervention costs." in text
+    assert "investment stage did not run" not in text and "cohort stage did not run" in text
+    da = " ".join(summary.paragraphs(en, out, "da"))
+    assert "Investeringsberegningen er sprunget over: studiet har ingen omkostninger til indsatsen." in da

@@ -10,6 +10,7 @@ import platform
 import sys
 
 from helpers.core.i18n import join_and, short, tr
+from helpers.ingest.result import IngestResult
 from helpers.report.items import Text
 from helpers.report.outcome_rules import outcome_rules_text
 from helpers.stats.power import planned_controls
@@ -43,9 +44,8 @@ def design(study, language: str | None = None) -> Text:
                         cash=", ".join(c.cash_subcategories), lookback=c.cash_benefit_lookback_weeks))
     keep = tr(f"methods.design.failing_{c.intervention_failing_criteria}", lang)
     pool = tr(f"methods.design.pool_{c.controls_from}", lang)
-    d = study.data
     return Text("\n".join([
-        tr("methods.design.data", lang, first_year=d.first_year, last_year=d.last_year),
+        data_text(study, lang),
         "",
         tr("methods.design.index_week", lang, weeks=c.programme_weeks),
         "",
@@ -55,6 +55,35 @@ def design(study, language: str | None = None) -> Text:
         "",
         keep + " " + tr("methods.design.controls", lang, pool=pool),
     ]))
+
+
+def data_text(study, language: str | None = None) -> str:
+    """The data sentence: the weeks the extract holds, employment, the forms used, the residence assumption."""
+    lang = _lang(study, language)
+    d = study.data
+    ingest = IngestResult.load_or_none(study)
+    first, last = str(d.first_year), str(d.last_year)
+    employment = "monthly"
+    if ingest is not None:
+        full = ingest.first_iso_week.startswith(f"{d.first_year}-W01") and ingest.last_iso_week[:4] == str(d.last_year)
+        if not full:
+            first, last = ingest.first_iso_week, ingest.last_iso_week + tr(
+                "methods.design.partial", lang, first_year=d.first_year, last_year=d.last_year)
+        employment = "monthly" if ingest.months else "none"
+    f = d.forms
+    present = [k for k in ("screening", "questionnaires", "events", "costs") if getattr(f, k)]
+    if f.inclusion_list is not None:
+        present = ["inclusion_list", *[k for k in present if k != "screening"]]
+    forms = (tr("methods.design.forms.all", lang) if present == ["screening", "questionnaires", "events", "costs"]
+             else join_and([tr(f"methods.design.forms.{k}", lang) for k in present], lang))
+    dream = d.dream
+    residence = ""
+    if dream.municipality_assumed is not None:
+        residence = tr("methods.design.residence.assumed", lang, municipality=dream.municipality_assumed)
+    elif dream.municipality_column is not None:
+        residence = tr("methods.design.residence.one_column", lang, column=dream.municipality_column)
+    return tr("methods.design.data", lang, first=first, last=last,
+              employment=tr(f"methods.design.employment.{employment}", lang), forms=forms, residence=residence)
 
 
 def matching(study, language: str | None = None) -> Text:

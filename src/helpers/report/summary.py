@@ -170,10 +170,27 @@ def investment(study: Study, language: str, res: dict | None) -> str:
 
 def compose(study: Study, language: str, *, group_sizes: tuple[int, int] | None,
             outcome_rows: pd.DataFrame | None, survival_result: SurvivalResult | None,
-            investment_results: dict | None) -> list[str]:
-    """The summary's paragraphs from the stages' results (None: the stage did not run)."""
-    paras = [population(study, language, group_sizes), *outcomes(study, language, outcome_rows),
-             survival(study, language, survival_result), investment(study, language, investment_results)]
+            investment_results: dict | None, skipped: dict[str, tuple[str, str]] | None = None) -> list[str]:
+    """The summary's paragraphs from the stages' results (None: the stage did not run).
+
+    ``skipped`` maps a stage the runner skipped (``skipped_sections.json``) to its reason
+    (en, da); such a stage's paragraph says why instead of "did not run".
+    """
+    skipped = skipped or {}
+
+    def why(stage: str) -> str | None:
+        if stage not in skipped:
+            return None
+        return tr("summary.skipped", language, section=tr(f"summary.section.{stage}", language),
+                  reason=skipped[stage][1 if language == "da" else 0])
+
+    paras = [why("cohort") if group_sizes is None and "cohort" in skipped else population(study, language, group_sizes),
+             *([why("outcomes")] if outcome_rows is None and "outcomes" in skipped
+               else outcomes(study, language, outcome_rows)),
+             why("survival") if survival_result is None and "survival" in skipped
+             else survival(study, language, survival_result),
+             why("investment") if investment_results is None and "investment" in skipped
+             else investment(study, language, investment_results)]
     if study.study.synthetic:
         paras.append(tr("summary.synthetic", language))
     return paras
@@ -190,7 +207,20 @@ def paragraphs(study: Study, output_dir: str | Path | None = None, language: str
                                                  cohort.match_summary.n_control_rows),
         outcome_rows=None if outcome_result is None else outcome_result.table(),
         survival_result=SurvivalResult.load_or_none(study),
-        investment_results=None if inv_path is None else json.loads(inv_path.read_text(encoding="utf-8")))
+        investment_results=None if inv_path is None else json.loads(inv_path.read_text(encoding="utf-8")),
+        skipped=skipped_stages(output_dir))
+
+
+def skipped_stages(output_dir: str | Path | None) -> dict[str, tuple[str, str]]:
+    """Stages the runner skipped, from ``skipped_sections.json``: ``{stage: (reason en, reason da)}``."""
+    path = Path(output_dir) / "skipped_sections.json" if output_dir else None
+    if path is None or not path.exists():
+        return {}
+    out = {}
+    for rec in json.loads(path.read_text(encoding="utf-8")):
+        stage = Path(str(rec.get("notebook", ""))).stem.partition("_")[2]
+        out[stage] = (str(rec.get("reason_en", "")), str(rec.get("reason_da", "")))
+    return out
 
 
 def summary_text(study: Study, output_dir: str | Path | None = None, language: str | None = None) -> list[Text]:
