@@ -44,7 +44,14 @@ class StudyConfigError(ValueError):
 
 
 class Study(Section):
-    """A validated study configuration (the whole YAML file)."""
+    """A validated study configuration (the whole YAML file).
+
+    Examples
+    --------
+    >>> cfg = load_study("demo")
+    >>> isinstance(cfg, Study), cfg.name, cfg.outcomes.primary
+    (True, 'demo', 'employment')
+    """
 
     study: StudyMeta
     data: DataConfig
@@ -233,6 +240,16 @@ def load_study(name_or_path: str | os.PathLike) -> Study:
     ------
     StudyConfigError
         If the file is missing, is not YAML, or any key is unknown, missing or of the wrong type.
+
+    Examples
+    --------
+    >>> cfg = load_study("demo")
+    >>> cfg.study.language, cfg.study.min_cell, cfg.matching.ratio
+    ('en', 5, 1)
+    >>> load_study("no-such-study")
+    Traceback (most recent call last):
+    ...
+    helpers.config.study.StudyConfigError: studies/no-such-study.yaml: study file not found; known studies: ...
     """
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():

@@ -115,6 +115,11 @@ def tr(key: str, language: str, /, **fields: Any) -> str:
     ------
     CatalogueError
         Unknown key, unknown language or a field without a value.
+
+    Examples
+    --------
+    >>> tr("group.intervention", "da"), tr("mark.fewer_than", "en", min_cell=5)
+    ('Indsats', '<5')
     """
     if language not in LANGUAGES:
         raise CatalogueError(f"language must be one of {list(LANGUAGES)}, got {language!r}")

@@ -233,6 +233,14 @@ def mask_counts(
     masked : DataFrame
         Copy with masked cells replaced by the string ``"<min_cell"``.
     check : Check
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> counts = pd.DataFrame({"group": ["intervention", "control"], "employed": [12, 3]})
+    >>> masked, check = mask_counts(counts, ["employed"], 5, item="example")
+    >>> masked["employed"].tolist(), check.status
+    ([12, '<5'], 'PASS')
     """
     out = frame.copy()
     derived = derived or {}
@@ -261,7 +269,15 @@ def mask_counts(
 
 def check_counts(values: Iterable, min_cell: int, *, item: str, what: str = "counts",
                  what_da: str = "antal") -> Check:
-    """PASS when every value is 0, masked (a string) or at least ``min_cell``."""
+    """PASS when every value is 0, masked (a string) or at least ``min_cell``.
+
+    Examples
+    --------
+    >>> check_counts([0, 12, "<5"], 5, item="example").status
+    'PASS'
+    >>> check_counts([3, 12], 5, item="example").detail
+    '1 counts below 5 shown'
+    """
     numeric = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").dropna()
     bad = numeric[(numeric > 0) & (numeric < min_cell)]
     if len(bad):

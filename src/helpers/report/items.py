@@ -33,6 +33,15 @@ class Table:
         Footnote (already in the study's language); empty for none.
     caption_fields : mapping
         Values of the caption pattern's fields.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from helpers.disclosure import check_counts
+    >>> frame = pd.DataFrame({"Group": ["Intervention", "Control"], "n": [12, 7]})
+    >>> table = Table("example", frame, check_counts(frame["n"], 5, item="example"))
+    >>> table.check.status, table.key
+    ('PASS', 'example')
     """
 
     key: str
@@ -45,7 +54,18 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
-    """A published figure (a matplotlib figure whose values passed disclosure control)."""
+    """A published figure (a matplotlib figure whose values passed disclosure control).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from helpers.disclosure import Check
+    >>> fig, ax = plt.subplots()
+    >>> item = Figure("example", fig, Check("example", "PASS", "no counts", detail_da="ingen antal"))
+    >>> item.key, item.check.passed
+    ('example', True)
+    >>> plt.close(fig)
+    """
 
     key: str
     figure: Any
@@ -56,7 +76,14 @@ class Figure:
 
 @dataclass(frozen=True)
 class Text:
-    """Generated Markdown in the study's language."""
+    """Generated Markdown in the study's language.
+
+    Examples
+    --------
+    >>> from helpers.core.i18n import tr
+    >>> Text(tr("group.control", "da")).markdown
+    'Kontrol'
+    """
 
     markdown: str
 

@@ -64,6 +64,16 @@ class Reporter:
         The loaded study (language, min_cell).
     output_dir : path, optional
         Where artefacts go (default: see :func:`output_dir_for`).
+
+    Examples
+    --------
+    In a notebook: ``rep.show(item, ...)`` displays report items; outside one it saves them.
+
+    >>> import tempfile
+    >>> from helpers import load_study
+    >>> rep = Reporter(load_study("demo"), output_dir=tempfile.mkdtemp())
+    >>> rep.language, rep.min_cell
+    ('en', 5)
     """
 
     def __init__(self, study: Study, output_dir: str | os.PathLike | None = None) -> None:

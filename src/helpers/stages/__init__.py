@@ -2,21 +2,16 @@
 
 Each ``run`` computes, writes its outputs atomically to the study's processed folder and
 returns a typed, frozen result object (:class:`helpers.stages.base.StageResult`) that the
-next stage and the report read. The stages, in order (see ``docs/architecture.md``):
+next stage and the report read. The stages, their result classes and files are listed in
+``docs/architecture.md`` (a test keeps that table and this package in step).
 
-========  ==========================================  ===================================
-stage     result                                      files
-========  ==========================================  ===================================
-ingest    :class:`helpers.ingest.IngestResult`        persons, weekly, monthly, forms, manifest
-cohort    :class:`helpers.stages.cohort.CohortResult`  cohort, attrition, balance
-outcomes  ``OutcomesResult``                          outcomes_person, outcome_results
-trajectories ``TrajectoriesResult``                   trajectories_distribution, trajectories_results.json
-survival  ``SurvivalResult``                          tte, survival_results.json
-investment ``InvestmentResult``                       investment_results.json
-power     :class:`helpers.stages.power.PowerResult`   power_results.json
-========  ==========================================  ===================================
+Submodules are imported on first use:
 
-Submodules are imported on first use (``from helpers import stages; stages.power.run(cfg)``).
+>>> from helpers import load_study, stages
+>>> stages.STAGES[:3]
+('ingest', 'cohort', 'outcomes')
+>>> stages.power.PowerResult.FILE
+'power_results.json'
 """
 
 from __future__ import annotations

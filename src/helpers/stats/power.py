@@ -117,6 +117,13 @@ def fisher_power(
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> round(fisher_power(0.05, 0.30, 50), 4)  # statistics.md 2d
+    0.8987
+    >>> round(fisher_power(0.083, 0.20, 96, 192), 3)  # 1:2 design
+    0.766
     """
     _check_prop(p_control, "p_control")
     _check_prop(p_intervention, "p_intervention")

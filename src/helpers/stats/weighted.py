@@ -77,6 +77,15 @@ def weighted_risk_difference(
     WeightedResult
         Degenerate cases (a group empty, fewer than 2 sets, zero variance) give NaN limits
         and p (p is 1 when both weighted shares are equal and the variance is zero).
+
+    Examples
+    --------
+    Four matched pairs (sets 0-3), participants first:
+
+    >>> res = weighted_risk_difference([1, 0, 1, 1, 0, 0, 1, 0], [True] * 4 + [False] * 4, [1.0] * 8,
+    ...                                [0, 1, 2, 3, 0, 1, 2, 3])
+    >>> res.estimate.estimate, res.n_clusters, round(res.pvalue, 3)
+    (0.5, 4, 0.207)
     """
     y = np.asarray(value, dtype=float)
     t = np.asarray(treated, dtype=bool)

@@ -156,6 +156,16 @@ def cox_intervention(
     (:func:`helpers.stats.outcome_comparison.analysis_clusters`, as for the risk difference);
     ``"auto"`` picks ``strata`` when every set is 1:1 with unit weights, else ``cluster``.
     Competing events censor (cause-specific hazard).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tte = pd.DataFrame({"person_id": [f"p{i}" for i in range(8)], "matched_set": [0, 1, 2, 3] * 2,
+    ...                     "group": ["intervention"] * 4 + ["control"] * 4, "weight": 1.0,
+    ...                     "duration": [5, 8, 12, 20, 10, 15, 25, 30], "event": [1, 1, 1, 0, 1, 0, 1, 0]})
+    >>> cox = cox_intervention(tte, method="cluster")
+    >>> cox.method, round(float(cox.row("intervention")["hr"]), 2)
+    ('cluster', 4.31)
     """
     frame, names = _covariate_frame(tte, cohort, adjust_for)
     if method == "auto":

@@ -64,6 +64,15 @@ def km_by_group(
     """One Kaplan-Meier fit per group for the event of interest (other events censor).
 
     Returns a dict ``{group: KaplanMeierFitter}`` in the order of ``groups``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tte = pd.DataFrame({"group": ["intervention"] * 4 + ["control"] * 4, "weight": 1.0,
+    ...                     "duration": [5, 8, 12, 20, 10, 15, 25, 30], "event": [1, 1, 1, 0, 1, 0, 1, 0]})
+    >>> fits = km_by_group(tte)
+    >>> float(fits["intervention"].survival_function_at_times(10).iloc[0])  # (3/4) x (2/3)
+    0.5
     """
     fits = {}
     for g in groups:
