@@ -31,7 +31,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.disclosure import MASK, SECONDARY_MASK, Check, check_counts, is_small, suppress
+from helpers.disclosure import (
+    MASK,
+    SECONDARY_MASK,
+    Check,
+    check_counts,
+    is_small,
+    suppress,
+)
 from helpers.disclosure.survival_curves import (  # noqa: F401  (the curves are part of this stage's rules)
     check_curve,
     cif_curves,
