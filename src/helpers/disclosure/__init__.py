@@ -33,6 +33,12 @@ import numpy as np
 import pandas as pd
 
 MASK = "<{min_cell}"
+#: Mark of a cell hidden by secondary (complementary) suppression: it is masked because it would
+#: give a masked count back, not because it is small itself, so it may hold a large number.
+SECONDARY_MASK = "x"
+#: Mark of a bound shown where the estimate itself is masked: the range over every count the
+#: mask allows (:mod:`helpers.disclosure.outcomes`).
+BOUND_MARK = "†"
 
 #: A CPR-shaped string: ten digits, optionally ``DDMMYY-SSSS``, not part of a longer token
 #: and not the decimals of a number (``0.1234567890``).

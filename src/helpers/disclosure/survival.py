@@ -23,13 +23,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.disclosure import MASK, Check, check_counts, check_steps, is_small, km_step_times
+from helpers.disclosure import MASK, SECONDARY_MASK, Check, check_counts, check_steps, is_small, km_step_times
 from helpers.stats.survival.competing import cif_at
 from helpers.stats.survival.km import km_at
 from helpers.stats.survival.tte import GROUPS, SELF_SUPPORT, counts_at
-
-#: Mark of a count hidden by secondary suppression (it may be large; see :func:`mask_risk_table`).
-SECONDARY_MASK = "x"
 
 
 def mask_risk_table(table: pd.DataFrame, min_cell: int, *, item: str) -> tuple[pd.DataFrame, Check]:

@@ -41,7 +41,10 @@ class OutcomeRow(_Row):
     The fields are the columns of ``outcome_results.parquet``
     (:func:`helpers.stats.outcome_comparison.outcome_table` after masking): counts are whole
     numbers or the mask string, shares are percentages 0-100, differences are shares
-    (0.18 = 18 percentage points); ``None`` marks what is masked or not estimable.
+    (0.18 = 18 percentage points); ``None`` marks what is masked or not estimable. The
+    ``bound_*`` fields (:data:`helpers.disclosure.outcomes.BOUND_COLUMNS`) say what can be
+    said about a row whose counts are masked: the range of the difference, the widest CI and
+    the largest p over every count the mask allows (None in rows shown in full).
     """
 
     outcome: str
@@ -88,6 +91,18 @@ class OutcomeRow(_Row):
     adjustment: str
     masked_int: bool
     masked_ctl: bool
+    bound_rd_low: float | None = None
+    bound_rd_high: float | None = None
+    bound_rd_lower: float | None = None
+    bound_rd_upper: float | None = None
+    bound_p_fisher: float | None = None
+    bound_paired_low: float | None = None
+    bound_paired_high: float | None = None
+    bound_paired_lower: float | None = None
+    bound_paired_upper: float | None = None
+    bound_p_mcnemar: float | None = None
+    bound_p_value: float | None = None
+    bound_p_adjusted: float | None = None
 
 
 class QuestionnaireRow(_Row):
@@ -341,7 +356,8 @@ def run(study, *, write: bool = True) -> OutcomesResult:
     events = store.load_form(study, "events") if study.data.forms.events else None
     person_outcomes = evaluate_outcomes(cohort, weekly, monthly, events, study)
     results = outcome_comparison.outcome_table(person_outcomes, study)
-    masked = masked_results(results, study.study.min_cell, keep_estimates=study.outcomes.estimates_with_masked_counts)
+    masked = masked_results(results, study.study.min_cell, keep_estimates=study.outcomes.estimates_with_masked_counts,
+                            multiplicity=study.outcomes.multiplicity)
     q_results = None
     if study.data.forms.questionnaires:
         q_results = questionnaires.questionnaire_results(store.load_form(study, "questionnaires"), cohort, study)

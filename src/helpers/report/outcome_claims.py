@@ -1,0 +1,124 @@
+"""How an outcome comparison is worded: p-values, intervals, bounds, and the claim its CI allows.
+
+Shared by the outcome section (:mod:`helpers.report.outcomes`) and the summary
+(:mod:`helpers.report.summary`), so both say the same thing about the same row:
+
+- :func:`claim` reads the 95% CI of the difference (intervention - control): ``"above"``
+  when it lies above 0, ``"below"`` when below, ``"covers"`` when it includes 0. Only the
+  first two claim a direction; a CI covering 0 is worded "no clear difference".
+- A row whose counts are masked is worded from its bound (the ``bound_*`` columns of
+  :func:`helpers.disclosure.outcomes.masked_bounds`): the claim holds only when the CI of
+  every count the mask allows lies on one side of 0.
+
+Examples
+--------
+>>> claim(0.025, 0.328), claim(-0.11, 0.66), claim(-0.3, -0.01), claim(float("nan"), 0.2)
+('above', 'covers', 'below', None)
+>>> format_p(0.0404), format_p(0.00004), format_p(0.42)
+('0.040', '<0.001', '0.42')
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+
+from helpers.core.i18n import number, tr
+from helpers.disclosure import BOUND_MARK
+
+Claim = Literal["above", "below", "covers"]
+
+
+def _finite(x) -> bool:
+    try:
+        return x is not None and not isinstance(x, (str, bool)) and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_p(p: float) -> str:
+    """p-value as printed: ``<0.001``, three decimals below 0.1, else two; ``–`` if missing."""
+    if p is None or not np.isfinite(p):
+        return "–"
+    if p < 0.001:
+        return "<0.001"
+    if p < 0.1:
+        return f"{p:.3f}"
+    return f"{p:.2f}"
+
+
+def p_text(p, language: str, *, at_most: bool = False) -> str:
+    """``p = 0.040`` / ``p < 0.001``; ``at_most``: ``p ≤ 0.001`` (a least favourable p). Decimal comma in Danish."""
+    text = format_p(None if not _finite(p) else float(p))
+    if text == "–":
+        return ""
+    if text.startswith("<"):
+        key, value = "outcomes.p.below", text[1:]
+    else:
+        key, value = ("outcomes.p.at_most" if at_most else "outcomes.p.equal"), text
+    return tr(key, language, p=value.replace(".", ",") if language == "da" else value)
+
+
+def table_p_bound(p) -> str:
+    """A least favourable p in a table cell: ``≤0.004†`` (``<0.001†`` below 0.001)."""
+    text = format_p(p)
+    if text == "–":
+        return text
+    return (text if text.startswith("<") else f"≤{text}") + BOUND_MARK
+
+
+def main_columns(design: str) -> tuple[str, str, str]:
+    """The difference of the main analysis and its CI: weighted in the weighted design, else Newcombe's."""
+    return ("w_rd", "w_lower", "w_upper") if design == "weighted" else ("rd", "rd_lower", "rd_upper")
+
+
+#: The bound of the Newcombe difference (the main difference except in the weighted design).
+BOUND_RD = ("bound_rd_low", "bound_rd_high", "bound_rd_lower", "bound_rd_upper")
+#: The bound of the paired difference (1:1 pairs).
+BOUND_PAIRED = ("bound_paired_low", "bound_paired_high", "bound_paired_lower", "bound_paired_upper")
+
+
+def is_masked(r) -> bool:
+    """True when either group's share of the row is masked."""
+    return bool(r.get("masked_int", False)) or bool(r.get("masked_ctl", False))
+
+
+def has_bound(r, columns: tuple[str, ...] = BOUND_RD) -> bool:
+    """True when the row carries a finite bound in ``columns``."""
+    return all(_finite(r.get(c)) for c in columns)
+
+
+def claim(lower, upper) -> Claim | None:
+    """What a 95% CI of the difference allows: ``"above"`` / ``"below"`` 0, ``"covers"`` 0; None if missing."""
+    if not (_finite(lower) and _finite(upper)):
+        return None
+    if float(lower) > 0:
+        return "above"
+    if float(upper) < 0:
+        return "below"
+    return "covers"
+
+
+def claim_text(lower, upper, language: str, *, masked: bool = False) -> str:
+    """The claim in words (``higher in the programme group`` / ``no clear difference``); empty if no CI.
+
+    ``masked``: the limits are a bound over masked counts; a bound covering 0 is worded
+    "no clear difference can be shown" (the CI of the true count may not cover 0).
+    """
+    c = claim(lower, upper)
+    if c is None:
+        return ""
+    return tr("outcomes.claim.masked_covers" if (masked and c == "covers") else f"outcomes.claim.{c}", language)
+
+
+def points(x, language: str, digits: int = 1) -> str:
+    """A difference (share) in percentage points, for prose (decimal comma in Danish)."""
+    return number(100 * float(x), digits, language)
+
+
+def table_bound(r, columns: tuple[str, str, str, str], sep: str) -> str:
+    """A bound in a table cell, in percentage points: ``29.5…35.5 (13.1 to 49.7)†``."""
+    low, high, lower, upper = (100 * float(r[c]) for c in columns)
+    return f"{low:.1f}…{high:.1f} ({lower:.1f}{sep}{upper:.1f}){BOUND_MARK}"
