@@ -11,8 +11,8 @@ from matplotlib.patches import Patch
 from helpers.core.i18n import tr
 
 COLOURS = {"primary": "#1f4e79", "secondary": "#6b6b6b"}
-#: Colours of a masked row's bound: the range of the estimate, and the widest 95% CI.
-BOUND_RANGE, BOUND_CI = "#8c8c8c", "#dedede"
+#: Opacity of a masked row's bound, in the row's colour: the range of the estimate, and the widest 95% CI.
+BOUND_RANGE, BOUND_CI = 0.6, 0.2
 #: The bound drawn for each estimate (the weighted analysis has none: the unweighted one is drawn).
 BOUNDS = {"rd": "bound_rd", "paired": "bound_paired", "w": "bound_rd"}
 
@@ -85,8 +85,8 @@ def forest_plot(
         colour = COLOURS.get(role, "#6b6b6b")
         if masked[i] and np.isfinite(bounds[i]).all():
             low, high, lower, upper = bounds[i]
-            ax.barh(yi, upper - lower, left=lower, height=0.36, color=BOUND_CI, lw=0)
-            ax.barh(yi, max(high - low, 0.4), left=low, height=0.36, color=BOUND_RANGE, lw=0)
+            ax.barh(yi, upper - lower, left=lower, height=0.36, color=colour, alpha=BOUND_CI, lw=0)
+            ax.barh(yi, max(high - low, 0.4), left=low, height=0.36, color=colour, alpha=BOUND_RANGE, lw=0)
             continue
         if np.isfinite(a) and np.isfinite(b):
             ax.plot([a, b], [yi, yi], color=colour, lw=1.6, solid_capstyle="butt")
@@ -108,8 +108,9 @@ def forest_plot(
     ax.set_axisbelow(True)
     if masked.any():
         handles = [Line2D([], [], color=COLOURS["secondary"], marker="o", lw=1.6, ms=5.5),
-                   Patch(color=BOUND_RANGE), Patch(color=BOUND_CI)]
-        names = [tr(f"outcomes.figure.legend.{k}", language) for k in ("estimate", "range", "widest_ci")]
+                   Patch(color=COLOURS["secondary"], alpha=BOUND_RANGE), Patch(color=COLOURS["secondary"], alpha=BOUND_CI)]
+        names = [tr(f"outcomes.figure.legend.{k}", language)
+                 for k in ("estimate", "range_unweighted" if estimate == "w" else "range", "widest_ci")]
         height = ax.get_position().height * ax.figure.get_figheight()  # axes height in inches
         ax.legend(handles, names, loc="upper left", bbox_to_anchor=(0.0, -0.5 / height), frameon=False, fontsize=8)
     return ax
