@@ -314,3 +314,12 @@ def test_claim_from_the_interval():
     assert outcome_claims.claim(0.025, 0.328) == "above" and outcome_claims.claim(-0.3, -0.02) == "below"
     assert outcome_claims.claim(-0.002, 0.364) == "covers" and outcome_claims.claim(0.0, 0.2) == "covers"
     assert outcome_claims.claim(math.nan, 0.2) is None
+
+
+def test_bounds_are_printed_rounded_outwards():
+    """A bound printed to the nearest value could claim less than it is: 0.00106 is not "≤ 0.001"."""
+    assert outcome_claims.format_p_at_most(0.00106) == "0.002" and outcome_claims.format_p_at_most(0.004) == "0.004"
+    assert outcome_claims.format_p_at_most(0.0004) == "<0.001" and outcome_claims.format_p_at_most(0.3345) == "0.34"
+    row = {"bound_rd_low": 0.295, "bound_rd_high": 0.355, "bound_rd_lower": 0.13118, "bound_rd_upper": 0.49733}
+    assert outcome_claims.table_bound(row, outcome_claims.BOUND_RD, " to ") == "29.5…35.5 (13.1 to 49.8)†"
+    assert outcome_claims.bound_points(row, outcome_claims.BOUND_RD, "da") == ("29,5", "35,5", "13,1", "49,8")

@@ -35,7 +35,8 @@ def _masked(horizon, label, pct_int, low, high, lower, upper, p, **kw):
                 **kw)
 
 
-#: One follow-up point per case: (row, report sentence part en/da, summary part en/da).
+#: One follow-up point per case: (row, report sentence part en/da, summary part en/da). A bound's ends are
+#: rounded outwards (49.73 -> 49.8) and its p up (0.00106 -> 0.002): "for every count" holds for the printed numbers.
 CASES = {
     "ci_above_0": (
         _row("FU", "End of programme", 28, 10, 0.18, 0.025, 0.328, 0.0404),
@@ -64,14 +65,14 @@ CASES = {
     "masked_bound_above_0": (  # the demo at 2 years: 18/48 vs <5/50
         _masked("FU", "2 years after", 38, 0.295, 0.355, 0.1312, 0.4973, 0.000565),
         "2 years after: counts masked; for every count the mask allows the difference is 29.5 to 35.5 percentage "
-        "points (95% CI within 13.1 to 49.7; p < 0.001), higher in the programme group",
+        "points (95% CI within 13.1 to 49.8; p < 0.001), higher in the programme group",
         "2 years after: antal skjult; for alle antal, skjulningen tillader, er forskellen 29,5 til 35,5 procentpoint "
-        "(95% CI inden for 13,1 til 49,7; p < 0,001), højere i indsatsgruppen",
+        "(95% CI inden for 13,1 til 49,8; p < 0,001), højere i indsatsgruppen",
         "2 years after: 38% in the programme group; the controls' count is masked (too few persons), but for every "
-        "count the mask allows the difference is 29.5 to 35.5 percentage points (95% CI within 13.1 to 49.7; "
+        "count the mask allows the difference is 29.5 to 35.5 percentage points (95% CI within 13.1 to 49.8; "
         "p < 0.001), higher in the programme group",
         "2 years after: 38 % i indsatsgruppen; kontrolgruppens antal er skjult (for få personer), men for alle antal, "
-        "skjulningen tillader, er forskellen 29,5 til 35,5 procentpoint (95 %-KI inden for 13,1 til 49,7; "
+        "skjulningen tillader, er forskellen 29,5 til 35,5 procentpoint (95 %-KI inden for 13,1 til 49,8; "
         "p < 0,001), højere i indsatsgruppen"),
     "masked_bound_covers_0": (
         _masked("FU", "2 years after", 12, -0.02, 0.06, -0.09, 0.16, 0.61),
@@ -140,12 +141,12 @@ def test_summary_never_counts_a_masked_point_as_a_failure(demo_study):
     assert text.endswith(
         "The difference is statistically significant (p < 0.05) at 2 of the 2 follow-up points that can be shown. "
         "Where counts are masked, the difference is significant whatever the masked count: the least favourable p "
-        "over every count the mask allows is p < 0.001 at 2 years after and p ≤ 0.001 at 5 years after.")
+        "over every count the mask allows is p < 0.001 at 2 years after and p ≤ 0.002 at 5 years after.")
     da = summary.outcomes(demo_study, "da", _demo_rows())[0]
     assert da.endswith(
         "Forskellen er statistisk signifikant (p < 0,05) ved 2 af de 2 opfølgningstidspunkter, der kan vises. "
         "Hvor antal er skjult, er forskellen signifikant uanset det skjulte antal: den mindst gunstige p over alle "
-        "antal, skjulningen tillader, er p < 0,001 ved 2 years after og p ≤ 0,001 ved 5 years after.")
+        "antal, skjulningen tillader, er p < 0,001 ved 2 years after og p ≤ 0,002 ved 5 years after.")
 
 
 def test_summary_masked_points_not_all_significant(demo_study):

@@ -49,9 +49,24 @@ def format_p(p: float) -> str:
     return f"{p:.2f}"
 
 
+def format_p_at_most(p: float) -> str:
+    """An upper bound of p as printed: :func:`format_p`'s digits, rounded up (0.00106 -> ``0.002``).
+
+    A least favourable p is printed after "≤": rounding it to the nearest value could print a
+    number below the bound (``≤ 0.001`` for 0.00106).
+    """
+    if p is None or not np.isfinite(p):
+        return "–"
+    if p < 0.001:
+        return "<0.001"
+    digits = 3 if p < 0.1 else 2
+    return f"{min(1.0, math.ceil(p * 10**digits - 1e-9) / 10**digits):.{digits}f}"
+
+
 def p_text(p, language: str, *, at_most: bool = False) -> str:
-    """``p = 0.040`` / ``p < 0.001``; ``at_most``: ``p ≤ 0.001`` (a least favourable p). Decimal comma in Danish."""
-    text = format_p(None if not _finite(p) else float(p))
+    """``p = 0.040`` / ``p < 0.001``; ``at_most``: ``p ≤ 0.002`` (a least favourable p, rounded up). Decimal comma in Danish."""
+    value = None if not _finite(p) else float(p)
+    text = format_p_at_most(value) if at_most else format_p(value)
     if text == "–":
         return ""
     if text.startswith("<"):
@@ -62,8 +77,8 @@ def p_text(p, language: str, *, at_most: bool = False) -> str:
 
 
 def table_p_bound(p) -> str:
-    """A least favourable p in a table cell: ``≤0.004†`` (``<0.001†`` below 0.001)."""
-    text = format_p(p)
+    """A least favourable p in a table cell: ``≤0.005†`` for 0.0043 (rounded up; ``<0.001†`` below 0.001)."""
+    text = format_p_at_most(p)
     if text == "–":
         return text
     return (text if text.startswith("<") else f"≤{text}") + BOUND_MARK
@@ -113,12 +128,32 @@ def claim_text(lower, upper, language: str, *, masked: bool = False) -> str:
     return tr("outcomes.claim.masked_covers" if (masked and c == "covers") else f"outcomes.claim.{c}", language)
 
 
-def points(x, language: str, digits: int = 1) -> str:
-    """A difference (share) in percentage points, for prose (decimal comma in Danish)."""
-    return number(100 * float(x), digits, language)
+def points(x, language: str, digits: int = 1, *, rounding: Literal["nearest", "down", "up"] = "nearest") -> str:
+    """A difference (share) in percentage points, for prose (decimal comma in Danish).
+
+    ``rounding="down"`` / ``"up"`` rounds outwards, for the ends of a bound: "for every count
+    the difference is 29.5 to 35.5" must hold for the printed numbers too.
+    """
+    return number(_round(100 * float(x), digits, rounding), digits, language)
+
+
+def _round(v: float, digits: int, rounding: str) -> float:
+    scale = 10**digits
+    if rounding == "down":
+        return math.floor(v * scale + 1e-9) / scale
+    if rounding == "up":
+        return math.ceil(v * scale - 1e-9) / scale
+    return v
+
+
+def bound_points(r, columns: tuple[str, str, str, str], language: str) -> tuple[str, str, str, str]:
+    """The ends of a bound in percentage points, rounded outwards: (low, high, lower, upper)."""
+    low, high, lower, upper = (r[c] for c in columns)
+    return (points(low, language, rounding="down"), points(high, language, rounding="up"),
+            points(lower, language, rounding="down"), points(upper, language, rounding="up"))
 
 
 def table_bound(r, columns: tuple[str, str, str, str], sep: str) -> str:
-    """A bound in a table cell, in percentage points: ``29.5…35.5 (13.1 to 49.7)†``."""
-    low, high, lower, upper = (100 * float(r[c]) for c in columns)
-    return f"{low:.1f}…{high:.1f} ({lower:.1f}{sep}{upper:.1f}){BOUND_MARK}"
+    """A bound in a table cell, in percentage points, rounded outwards: ``29.5…35.5 (13.1 to 49.8)†``."""
+    low, high, lower, upper = bound_points(r, columns, "en")
+    return f"{low}…{high} ({lower}{sep}{upper}){BOUND_MARK}"

@@ -33,6 +33,7 @@ from helpers.report.items import Figure, Table, Text
 from helpers.report.outcome_claims import (
     BOUND_PAIRED,
     BOUND_RD,
+    bound_points,
     claim_text,
     format_p,
     has_bound,
@@ -297,12 +298,12 @@ def _masked_part(r, lang: str, weighted: bool) -> str:
     horizon = r["horizon_label"].lower()
     if not has_bound(r):
         return tr("outcomes.primary.masked", lang, horizon=horizon)
-    low, high, lower, upper = (r[c] for c in BOUND_RD)
+    low, high, lower, upper = bound_points(r, BOUND_RD, lang)
     p = r.get("bound_p_value") if not weighted else r.get("bound_p_fisher")
     return tr("outcomes.primary.bound_unweighted" if weighted else "outcomes.primary.bound", lang, horizon=horizon,
-              low=points(low, lang), high=points(high, lang),
-              interval=tr("interval", lang, low=points(lower, lang), high=points(upper, lang)),
-              p=p_text(p, lang, at_most=True), claim=claim_text(lower, upper, lang, masked=True))
+              low=low, high=high, interval=tr("interval", lang, low=lower, high=upper),
+              p=p_text(p, lang, at_most=True),
+              claim=claim_text(r["bound_rd_lower"], r["bound_rd_upper"], lang, masked=True))
 
 
 def primary_sentence(results: pd.DataFrame, language: str = "en") -> str:

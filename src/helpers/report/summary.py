@@ -19,7 +19,7 @@ from helpers import disclosure
 from helpers.config import Study
 from helpers.core.i18n import join_and, number, tr
 from helpers.report.items import Text
-from helpers.report.outcome_claims import BOUND_RD, claim_text, format_p, has_bound, is_masked, main_columns, points
+from helpers.report.outcome_claims import BOUND_RD, bound_points, claim_text, format_p, has_bound, is_masked, main_columns
 from helpers.report.outcome_claims import p_text as outcome_p_text
 from helpers.stages.cohort import CohortResult
 from helpers.stages.outcomes import OutcomesResult
@@ -109,15 +109,14 @@ def _bound_point(r, hl: str, design, language: str) -> str:
                     for tag in ("int", "ctl") if not bool(r.get(f"masked_{tag}", False)) and _is_num(r.get(f"pct_{tag}")))
     who = "both" if bool(r.get("masked_int")) and bool(r.get("masked_ctl")) else (
         "int" if bool(r.get("masked_int")) else "ctl")
-    low, high, lower, upper = (r[c] for c in BOUND_RD)
+    low, high, lower, upper = bound_points(r, BOUND_RD, language)
     weighted = design == "weighted"
     p = r.get("bound_p_fisher") if weighted else r.get("bound_p_value")
     return tr("summary.primary.bound_unweighted" if weighted else "summary.primary.bound", language, horizon=hl,
-              shown=shown, who=tr(f"summary.primary.who.{who}", language), low=points(low, language),
-              high=points(high, language),
-              interval=tr("interval", language, low=points(lower, language), high=points(upper, language)),
+              shown=shown, who=tr(f"summary.primary.who.{who}", language), low=low, high=high,
+              interval=tr("interval", language, low=lower, high=upper),
               p=outcome_p_text(p, language, at_most=True),
-              claim=claim_text(lower, upper, language, masked=True))
+              claim=claim_text(r["bound_rd_lower"], r["bound_rd_upper"], language, masked=True))
 
 
 def primary_verdict(prim: pd.DataFrame, design, language: str) -> str:
