@@ -272,11 +272,15 @@ def test_questionnaire_marks():
     assert crow["Control: analysed"] == "<5" and crow["Intervention: analysed"] == "8"
     for i, r in res.iterrows():  # every "<5" of the counts stands on 1..4
         for tag, group in (("int", "Intervention"), ("ctl", "Control")):
-            for col, name in (("n_cohort", "N"), ("missing_baseline", "missing baseline"),
-                              ("missing_followup", "missing follow-up"), ("n_complete", "analysed")):
-                if counts.loc[i, f"{group}: {name}"] == "<5":
+            baseline, followup = counts.loc[i, f"{group}: missing baseline / follow-up"].split(" / ")
+            cells = {"n_cohort": counts.loc[i, f"{group}: N"], "missing_baseline": baseline,
+                     "missing_followup": followup, "n_complete": counts.loc[i, f"{group}: analysed"]}
+            for col, text in cells.items():
+                if text == "<5":
                     assert 1 <= r[f"{col}_{tag}"] < MIN_CELL
-    assert len(counts.columns) == 9 and len(table.columns) == 7  # was one table of 15 columns
+                else:
+                    assert int(text) == r[f"{col}_{tag}"]
+    assert len(counts.columns) == 7 and len(table.columns) == 7  # was one table of 15 columns
 
 
 # --------------------------------------------------------------------------- item 1: figure and sentences

@@ -128,7 +128,7 @@ def test_missing_counted_not_dropped():
     table, check = item.frame, item.check
     assert check.passed and check.masked > 0 and counts.check.passed and counts.check.masked > check.masked
     first = counts.frame.iloc[[i for i, m in enumerate(counts.frame.iloc[:, 0]) if m.startswith("Health (self)")][0]]
-    assert first["Intervention: missing follow-up"] == "<5" and first["Intervention: N"] == "<5"
+    assert first["Intervention: missing baseline / follow-up"] == "0 / <5" and first["Intervention: N"] == "<5"
     first = table.iloc[[i for i, m in enumerate(table.iloc[:, 0]) if m.startswith("Health (self)")][0]]
     # a difference is not a count: masked with the secondary mark, not "<5" (issue 18, item 3)
     assert first["Difference, ANCOVA (95% CI)"] == "x" and first["Intervention: change (95% CI)"] == "x"

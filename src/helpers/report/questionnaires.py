@@ -39,6 +39,9 @@ def format_questionnaire_counts(
 ) -> Table:
     """Report table: per rater x measure and group, the persons, the missing ratings and the persons analysed.
 
+    The missing baseline and follow-up ratings share a cell (``<5 / 10``), so the table has
+    seven columns.
+
     Counts of 1 .. ``min_cell`` - 1 show ``<5`` (:func:`helpers.disclosure.outcomes.questionnaire_check`
     counts them). The means and changes are in :func:`format_questionnaire_table`.
 
@@ -63,8 +66,8 @@ def format_questionnaire_counts(
         for tag, group in (("int", "intervention"), ("ctl", "control")):
             head = tr(f"group.{group}", lang)
             row[f"{head}: N"] = cnt(r[f"n_cohort_{tag}"])
-            row[f"{head}: " + _col("missing_baseline", lang)] = cnt(r[f"missing_baseline_{tag}"])
-            row[f"{head}: " + _col("missing_followup", lang)] = cnt(r[f"missing_followup_{tag}"])
+            row[f"{head}: " + _col("missing", lang)] = (f"{cnt(r[f'missing_baseline_{tag}'])} / "
+                                                         f"{cnt(r[f'missing_followup_{tag}'])}")
             row[f"{head}: " + _col("analysed", lang)] = cnt(r[f"n_complete_{tag}"])
         out.append(row)
     return Table(item, pd.DataFrame(out), questionnaire_check(results, min_cell, item=item), note=note)

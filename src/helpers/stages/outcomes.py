@@ -3,8 +3,9 @@
 :func:`run` reads the cohort (``cohort.parquet``) and the cohort's weekly and monthly data
 and events from the processed store, evaluates every outcome definition at every horizon
 (:func:`helpers.outcomes.definitions.evaluate_outcomes`), compares the groups
-(:func:`helpers.stats.outcome_comparison.outcome_table`), masks the comparison
-(:func:`helpers.disclosure.outcomes.masked_results`) and, when the study has a
+(:func:`helpers.stats.outcome_comparison.outcome_table`), masks the comparison and bounds
+its masked rows over every admissible count (:func:`helpers.disclosure.outcomes.masked_results`)
+and, when the study has a
 questionnaire form, analyses it (:func:`helpers.stats.questionnaires.questionnaire_results`).
 It writes ``outcomes_person.parquet`` (person level; stays in the processed folder),
 ``outcome_results.parquet`` (the masked comparison) and ``outcome_results.json`` (the
