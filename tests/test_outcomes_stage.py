@@ -114,17 +114,24 @@ def test_report_items(result, demo_study):
     table = outcomes_report.outcome_table(result, demo_study, "en")
     assert isinstance(table, Table) and table.key == "outcome_table" and table.check.passed
     assert table.frame.loc[1, "Control"] == "<5 / 50" and table.check.masked == 1
-    assert table.note.startswith("Primary outcome: Employed")
+    assert table.note.startswith("Shares are n/N of persons still followed")
+    # the differences and tests moved to their own table (issue 18, item 8), with the methods note
+    comparison = outcomes_report.comparison_table(result, demo_study, "en")
+    assert comparison.key == "outcome_comparison" and comparison.check.passed
+    assert comparison.note.startswith("Primary outcome: Employed")
     da = outcomes_report.outcome_table(result, demo_study, "da")
     assert da.frame.loc[0, "Rolle"] == "primært" and "Kontrol" in da.frame.columns
     text = outcomes_report.primary_text(result, demo_study, "en")
-    assert isinstance(text, Text) and "1 year after: not shown (small counts)" in text.markdown
+    # 15/50 vs 3 of 50 controls, masked: the bound over every control count 1..4 (issue 18, item 1)
+    assert isinstance(text, Text) and "1 year after: counts masked; for every count the mask allows" in text.markdown
     assert text.markdown.startswith("**Primary outcome: Employed")
     fig = outcomes_report.forest_figure(result, demo_study, "da")
     assert isinstance(fig, Figure) and fig.check.passed and fig.key == "outcome_forest"
     assert fig.figure.axes[0].get_xlabel() == "Forskel, indsats − kontrol (%-point, 95% CI)"
     qt = questionnaires_report.questionnaire_table(result, demo_study, "en")
     assert qt.key == "questionnaire_table" and qt.check.masked > 0
+    qc = questionnaires_report.counts_table(result, demo_study, "en")
+    assert qc.key == "questionnaire_counts" and qc.check.masked > qt.check.masked
     assert questionnaires_report.missing_text(result, demo_study, "en").markdown.startswith("Across all measures")
 
 
@@ -135,7 +142,9 @@ def test_report_items_after_load(result, demo_study):
         outcomes_report.primary_text(result, demo_study).markdown
     assert questionnaires_report.missing_text(loaded, demo_study).markdown == \
         questionnaires_report.missing_text(result, demo_study).markdown
-    # ... the tables need the unmasked frames of a fresh run
+    assert outcomes_report.comparison_table(loaded, demo_study).frame.equals(
+        outcomes_report.comparison_table(result, demo_study).frame)
+    # ... the tables of counts need the unmasked frames of a fresh run
     with pytest.raises(ValueError, match="needs the result of stages.outcomes.run"):
         outcomes_report.outcome_table(loaded, demo_study)
     with pytest.raises(ValueError, match="needs the result of stages.outcomes.run"):

@@ -155,9 +155,9 @@ def test_zero_events_outcome_table_and_publish_no_warnings():
     # 12 discordant pairs, all intervention-only: exact McNemar p = 2 * 0.5**12
     assert r["p_mcnemar"] == pytest.approx(2 * 0.5**12)
     item = rout.format_outcome_table(res, 5)
-    table, check = item.frame, item.check
-    assert check.passed
-    text = " ".join(table.astype(str).to_numpy().ravel())
+    comparison = rout.format_comparison_table(dout.masked_results(res, 5), 5)
+    assert item.check.passed and comparison.check.passed
+    text = " ".join(pd.concat([item.frame, comparison.frame], axis=1).astype(str).to_numpy().ravel())
     assert "nan" not in text.lower() and "∞" in text
 
 
@@ -307,21 +307,29 @@ def test_publish_masks_small_counts_and_their_estimates():
     assert table.loc[0, "Control"] == "<5 / 50"
     assert table.loc[0, "Intervention"] == "15 / 50 (30%)"
     assert check.masked == 1 and "kept" not in check.detail
-    assert table.loc[0, "Difference, %-points (95% CI)"] == "<5"
-    assert table.loc[0, "p (Fisher)"] == "<5"
     safe = dout.masked_results(res, 5)
     assert np.isnan(safe.loc[0, "rd"]) and np.isnan(safe.loc[0, "p_value"])
-    assert "not shown" in rout.primary_sentence(safe, "en")
+    # issue 18: in place of the estimates, what holds for every control count 1..4 (hand-worked range:
+    # 15/50 - 4/50 = 22.0 to 15/50 - 1/50 = 28.0 points; the widest CI runs from the lower limit at 4/50
+    # to the upper limit at 1/50; the largest Fisher p is the one at 4/50; printed rounded outwards / up)
+    comp = rout.format_comparison_table(safe, 5).frame
+    lower, upper = pr.risk_difference_newcombe(15, 50, 4, 50).lower, pr.risk_difference_newcombe(15, 50, 1, 50).upper
+    lower, upper = math.floor(1000 * lower) / 10, math.ceil(1000 * upper) / 10
+    assert comp.loc[0, "Difference, %-points (95% CI)"] == f"22.0…28.0 ({lower:.1f} to {upper:.1f})†"
+    assert comp.loc[0, "p (Fisher)"] == f"≤{math.ceil(1000 * pr.fisher(15, 50, 4, 50).pvalue) / 1000:.3f}†"
+    assert comp.loc[0, "Risk ratio (95% CI)"] == "x"
+    assert "not shown" not in rout.primary_sentence(safe, "en")
     # internal use: estimates kept on request
-    item = rout.format_outcome_table(res, 5, keep_estimates=True)
+    kept_rows = dout.masked_results(res, 5, keep_estimates=True)
+    item = rout.format_comparison_table(kept_rows, 5, keep_estimates=True)
     kept, check_kept = item.frame, item.check
     assert kept.loc[0, "Difference, %-points (95% CI)"].startswith("24.0 (") and "kept" in check_kept.detail
-    assert dout.masked_results(res, 5, keep_estimates=True).loc[0, "rd"] == pytest.approx(0.24)
-    # N - n small masks too (48/50 -> 2 without)
+    assert kept_rows.loc[0, "rd"] == pytest.approx(0.24)
+    # N - n small masks too (48/50 -> 2 without); 48 is not "<5": the secondary mark x (issue 18, item 3)
     po2 = _pairs_frame([1] * 48 + [0] * 2, [1] * 20 + [0] * 30)
     item = rout.format_outcome_table(oc.outcome_table(po2, primary="employment"), 5)
     t2, _ = item.frame, item.check
-    assert t2.loc[0, "Intervention"] == "<5 / 50"
+    assert t2.loc[0, "Intervention"] == "x / 50"
     m = dout.masked_results(oc.outcome_table(po2, primary="employment"), 5)
     assert np.isnan(m.loc[0, "n_int"]) and m.loc[0, "n_ctl"] == 20 and bool(m.loc[0, "masked_int"])
 

@@ -238,10 +238,11 @@ def _aggregates(folder: Path) -> None:
     pd.DataFrame([
         {"outcome": "employment", "outcome_label": "Employed", "horizon": "FU", "horizon_label": "End of programme",
          "role": "primary", "pct_int": 24.0, "pct_ctl": 6.0, "rd": 0.18, "rd_lower": 0.04, "rd_upper": 0.31,
+         "headline_rd": 0.18, "headline_lower": 0.04, "headline_upper": 0.31,
          "p_value": 0.0214, "p_adjusted": 0.0214, "masked_int": False, "masked_ctl": False},
         {"outcome": "employment", "outcome_label": "Employed", "horizon": "Y1", "horizon_label": "1 year after",
          "role": "primary", "pct_int": float("nan"), "pct_ctl": 2.0, "rd": 0.1, "rd_lower": 0.0, "rd_upper": 0.2,
-         "p_value": 0.3, "p_adjusted": 0.3, "masked_int": True, "masked_ctl": False},
+         "headline_rd": 0.1, "headline_lower": 0.0, "headline_upper": 0.2, "p_value": 0.3, "p_adjusted": 0.3, "masked_int": True, "masked_ctl": False},
         {"outcome": "praktik", "outcome_label": "Praktik", "horizon": "FU", "horizon_label": "End of programme",
          "role": "secondary", "pct_int": 60.0, "pct_ctl": 10.0, "rd": 0.5, "rd_lower": 0.3, "rd_upper": 0.6,
          "p_value": 0.0001, "p_adjusted": 0.0003, "masked_int": False, "masked_ctl": False},

@@ -5,8 +5,9 @@ Excel, LibreOffice and Google Sheets as a formula, so a value from an input file
 ``=cmd|' /C calc'!A0`` or ``=HYPERLINK(...)`` would run when a published table is opened.
 :func:`neutralise` prefixes such cells with an apostrophe (``'``; OWASP's advice), which the
 spreadsheet shows as text. Numbers stored as numbers are untouched, and so is text that is
-only a signed number or interval (``-0.05 (-0.10 to 0.01)``, ``+3 %``): digits, spaces,
-``. , % ( ) + - –`` and the words ``to``/``til`` cannot call anything.
+only a signed number or interval (``-0.05 (-0.10 to 0.01)``, ``+3 %``, a bound
+``-1.1…3.6 (-4.4 to 9.7)†``): digits, spaces, ``. , % ( ) + - – … ≤ †`` and the words
+``to``/``til`` cannot call anything.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMERIC_TEXT = re.compile(r"^[+\-][\d\s.,%()+\-–]*(?:(?:to|til)[\d\s.,%()+\-–]*)*$")
+_NUMERIC_TEXT = re.compile(r"^[+\-][\d\s.,%()+\-–…≤†]*(?:(?:to|til)[\d\s.,%()+\-–…≤†]*)*$")
 
 
 def is_formula_like(value) -> bool:

@@ -44,6 +44,9 @@ MASK = "<{min_cell}"
 #: number) or of a share, estimate or interval resting on a small count (never ``"<min_cell"``,
 #: which says the cell itself is a count below ``min_cell``). One definition for every stage.
 SECONDARY_MASK = "x"
+#: Mark of a bound shown where the estimate itself is masked: the range over every count the
+#: mask allows (:mod:`helpers.disclosure.outcomes`).
+BOUND_MARK = "†"
 
 #: Column names that mark a table as person-level.
 ID_COLUMNS = {"person_id", "pnr", "cpr", "cprnr", "cpr_nr", "personnummer", "foed_dag", "birth_date"}

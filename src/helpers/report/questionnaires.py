@@ -1,6 +1,7 @@
-"""Questionnaire progression in the report: the table by group, its note, the missing ratings.
+"""Questionnaire progression in the report: the counts and missing ratings, the changes by group, the missing share.
 
-:func:`questionnaire_table` needs the unmasked questionnaire results of a fresh
+:func:`counts_table` (persons and missing ratings) and :func:`questionnaire_table` (means,
+changes, ANCOVA) split what was one 15-column table. Both need the unmasked questionnaire results of a fresh
 :func:`helpers.stages.outcomes.run` (it masks them itself); :func:`missing_text` works from
 the saved aggregates as well.
 """
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core.i18n import catalogue, tr
-from helpers.disclosure import is_small
+from helpers.disclosure import SECONDARY_MASK, is_small
 from helpers.disclosure.outcomes import mask_label, questionnaire_check
 from helpers.report.items import Table, Text
 from helpers.report.outcomes import format_p
@@ -28,15 +29,59 @@ def _name(kind: str, name: str, language: str) -> str:
     return tr(key, language) if key in catalogue() else name
 
 
+def _measure(r, lang: str) -> str:
+    return f"{_name('measure', r['measure'], lang)} ({_name('rater', r['rater'], lang)})"
+
+
+def format_questionnaire_counts(
+    results: pd.DataFrame, min_cell: int, *, language: str = "en", item: str = "questionnaire_counts",
+    note: str = "",
+) -> Table:
+    """Report table: per rater x measure and group, the persons, the missing ratings and the persons analysed.
+
+    The missing baseline and follow-up ratings share a cell (``<5 / 10``), so the table has
+    seven columns.
+
+    Counts of 1 .. ``min_cell`` - 1 show ``<5`` (:func:`helpers.disclosure.outcomes.questionnaire_check`
+    counts them). The means and changes are in :func:`format_questionnaire_table`.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Unmasked output of :func:`helpers.stats.questionnaires.questionnaire_results`.
+    min_cell : int
+    language : {"en", "da"}
+    item : str
+    note : str
+    """
+    lang = language
+    lab = mask_label(min_cell)
+
+    def cnt(x):
+        return lab if bool(is_small(x, min_cell)) else str(int(x))
+
+    out = []
+    for _, r in results.iterrows():
+        row = {_col("measure", lang): _measure(r, lang)}
+        for tag, group in (("int", "intervention"), ("ctl", "control")):
+            head = tr(f"group.{group}", lang)
+            row[f"{head}: N"] = cnt(r[f"n_cohort_{tag}"])
+            row[f"{head}: " + _col("missing", lang)] = (f"{cnt(r[f'missing_baseline_{tag}'])} / "
+                                                         f"{cnt(r[f'missing_followup_{tag}'])}")
+            row[f"{head}: " + _col("analysed", lang)] = cnt(r[f"n_complete_{tag}"])
+        out.append(row)
+    return Table(item, pd.DataFrame(out), questionnaire_check(results, min_cell, item=item), note=note)
+
+
 def format_questionnaire_table(
     results: pd.DataFrame, min_cell: int, *, language: str = "en", item: str = "questionnaire_table",
     note: str = "",
 ) -> Table:
-    """Report table: per rater x measure and group the counts (incl. missing) and change; ANCOVA.
+    """Report table: per rater x measure and group the mean at baseline and follow-up and the change; ANCOVA.
 
-    Counts of 1 .. ``min_cell`` - 1 are masked; means and CIs computed from fewer than
-    ``min_cell`` complete cases are masked too (:func:`helpers.disclosure.outcomes.questionnaire_check`
-    counts the masked cells).
+    Means, changes and the difference computed from 1 .. ``min_cell`` - 1 complete cases are
+    masked and marked ``x`` (:data:`helpers.disclosure.SECONDARY_MASK`: they are not counts;
+    the small count itself, and the persons analysed, are in :func:`format_questionnaire_counts`).
 
     Parameters
     ----------
@@ -50,12 +95,8 @@ def format_questionnaire_table(
         Footnote.
     """
     lang = language
-    lab = mask_label(min_cell)
     sep = tr("outcomes.ci_to", lang)
     out = []
-
-    def cnt(x):
-        return lab if bool(is_small(x, min_cell)) else str(int(x))
 
     def f(v: float) -> str:
         v = round(float(v), 1)
@@ -63,38 +104,37 @@ def format_questionnaire_table(
 
     def ci(m, lo, hi, n):
         if n < min_cell and n > 0:
-            return lab
+            return SECONDARY_MASK
         if not np.isfinite(m):
             return "–"
         if not (np.isfinite(lo) and np.isfinite(hi)):
             return f(m)
         return f"{f(m)} ({f(lo)}{sep}{f(hi)})"
 
-    def col(name: str) -> str:
-        return tr(f"questionnaires.column.{name}", lang)
-
     for _, r in results.iterrows():
-        row = {col("measure"): f"{_name('measure', r['measure'], lang)} ({_name('rater', r['rater'], lang)})"}
+        row = {_col("measure", lang): _measure(r, lang)}
         for tag, group in (("int", "intervention"), ("ctl", "control")):
             head = tr(f"group.{group}", lang)
             n = r[f"n_complete_{tag}"]
-            row[f"{head}: N"] = cnt(r[f"n_cohort_{tag}"])
-            row[f"{head}: " + col("missing_baseline")] = cnt(r[f"missing_baseline_{tag}"])
-            row[f"{head}: " + col("missing_followup")] = cnt(r[f"missing_followup_{tag}"])
-            row[f"{head}: " + col("analysed")] = cnt(n)
             if 0 < n < min_cell:
-                row[f"{head}: " + col("means")] = lab
+                row[f"{head}: " + _col("means", lang)] = SECONDARY_MASK
             elif n:
-                row[f"{head}: " + col("means")] = f"{r[f'mean_baseline_{tag}']:.1f} → {r[f'mean_followup_{tag}']:.1f}"
+                row[f"{head}: " + _col("means", lang)] = (f"{r[f'mean_baseline_{tag}']:.1f} → "
+                                                           f"{r[f'mean_followup_{tag}']:.1f}")
             else:
-                row[f"{head}: " + col("means")] = "–"
-            row[f"{head}: " + col("change")] = ci(
+                row[f"{head}: " + _col("means", lang)] = "–"
+            row[f"{head}: " + _col("change", lang)] = ci(
                 r[f"mean_change_{tag}"], r[f"change_lower_{tag}"], r[f"change_upper_{tag}"], n)
         n_min = min(r["n_complete_int"], r["n_complete_ctl"])
-        row[col("ancova")] = ci(r["ancova_diff"], r["ancova_lower"], r["ancova_upper"], n_min)
-        row["p"] = lab if 0 < n_min < min_cell else format_p(r["ancova_p"])
+        row[_col("ancova", lang)] = ci(r["ancova_diff"], r["ancova_lower"], r["ancova_upper"], n_min)
+        row["p"] = SECONDARY_MASK if 0 < n_min < min_cell else format_p(r["ancova_p"])
         out.append(row)
-    return Table(item, pd.DataFrame(out), questionnaire_check(results, min_cell, item=item), note=note)
+    check = questionnaire_check(results, min_cell, item=item, counts=("n_complete",))
+    return Table(item, pd.DataFrame(out), check, note=note)
+
+
+def _col(name: str, lang: str) -> str:
+    return tr(f"questionnaires.column.{name}", lang)
 
 
 def methods_note(language: str = "en") -> str:
@@ -102,20 +142,35 @@ def methods_note(language: str = "en") -> str:
     return tr("questionnaires.note", language)
 
 
+def _frame(result: OutcomesResult) -> pd.DataFrame:
+    frame = result.questionnaire_results
+    if frame is None:
+        raise ValueError("OutcomesResult.questionnaire_results is empty: the questionnaire table needs the result "
+                         "of stages.outcomes.run, not a result read back from outcome_results.json")
+    return frame
+
+
 def questionnaire_table(result: OutcomesResult, study, language: str | None = None) -> Table | None:
-    """The questionnaire table with its note; ``None`` when the study has no questionnaire form.
+    """The questionnaire means, changes and ANCOVA with the methods note; ``None`` without a questionnaire form.
 
     Needs the result of :func:`helpers.stages.outcomes.run` (the unmasked questionnaire results).
     """
     if result.questionnaires is None:
         return None
-    frame = result.questionnaire_results
-    if frame is None:
-        raise ValueError("OutcomesResult.questionnaire_results is empty: the questionnaire table needs the result "
-                         "of stages.outcomes.run, not a result read back from outcome_results.json")
     lang = _lang(study, language)
-    table = format_questionnaire_table(frame, result.min_cell, language=lang)
+    table = format_questionnaire_table(_frame(result), result.min_cell, language=lang)
     return Table("questionnaire_table", table.frame, table.check, note=methods_note(lang))
+
+
+def counts_table(result: OutcomesResult, study, language: str | None = None) -> Table | None:
+    """The questionnaire's persons and missing ratings by group; ``None`` without a questionnaire form."""
+    if result.questionnaires is None:
+        return None
+    lang = _lang(study, language)
+    table = format_questionnaire_counts(_frame(result), result.min_cell, language=lang)
+    return Table("questionnaire_counts", table.frame, table.check,
+                 note=tr("questionnaires.note_counts", lang, small=mask_label(result.min_cell),
+                         largest=result.min_cell - 1))
 
 
 def missing_sentence(share_int: float, share_ctl: float, language: str = "en") -> str:

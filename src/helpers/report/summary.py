@@ -17,9 +17,19 @@ import pandas as pd
 
 from helpers import disclosure
 from helpers.config import Study
-from helpers.core.i18n import number, tr
+from helpers.core.i18n import join_and, number, tr
 from helpers.report.items import Text
-from helpers.report.outcomes import format_p
+from helpers.report.outcome_claims import (
+    BOUND_RD,
+    BOUND_W,
+    bound_points,
+    claim_text,
+    format_p,
+    has_bound,
+    is_masked,
+    main_columns,
+)
+from helpers.report.outcome_claims import p_text as outcome_p_text
 from helpers.report.survival import ci_side
 from helpers.stages.cohort import CohortResult
 from helpers.stages.outcomes import OutcomesResult
@@ -59,7 +69,10 @@ def population(study: Study, language: str, group_sizes: tuple[int, int] | None)
 def outcomes(study: Study, language: str, res: pd.DataFrame | None) -> list[str]:
     """The primary outcome at each follow-up point, and how many secondary comparisons differ.
 
-    ``res`` is :meth:`OutcomesResult.table` (masked rows), None when the outcome stage did not run.
+    ``res`` is :meth:`OutcomesResult.table` (masked rows with their bounds), None when the
+    outcome stage did not run. Each point claims a direction only when its 95% CI excludes 0
+    (:mod:`helpers.report.outcome_claims`); a point whose counts are masked is worded from its
+    bound and never counted as "not significant" (:func:`primary_verdict`).
     """
     if res is None:
         return [tr("summary.missing.outcomes", language)]
@@ -67,34 +80,102 @@ def outcomes(study: Study, language: str, res: pd.DataFrame | None) -> list[str]
     prim = res[res["role"] == "primary"] if "role" in res else res.iloc[0:0]
     if len(prim):
         label = str(prim["outcome_label"].iloc[0])
-        parts = []
-        for _, r in prim.iterrows():
-            masked = bool(r.get("masked_int", False)) or bool(r.get("masked_ctl", False))
-            hl = str(r.get("horizon_label", r["horizon"]))
-            if masked or not (_is_num(r.get("pct_int")) and _is_num(r.get("pct_ctl"))):
-                parts.append(tr("summary.primary.masked", language, horizon=hl))
-                continue
-            diff = ""
-            # the design's headline difference (helpers.stats.outcome_comparison.headline_columns), else Newcombe's
-            keys = ("headline_rd", "headline_lower", "headline_upper") if _is_num(r.get("headline_rd")) else (
-                "rd", "rd_lower", "rd_upper")
-            if _is_num(r.get(keys[0])):
-                rd, lo, hi = (100 * float(r[k]) for k in keys)  # shares -> points
-                diff = tr("summary.primary.difference", language, rd=number(rd, 1, language),
-                          low=number(lo, 1, language), high=number(hi, 1, language),
-                          p=p_text(r.get("p_value"), language))
-            parts.append(tr("summary.primary.point", language, horizon=hl, pct_int=number(r["pct_int"], 0, language),
-                            pct_ctl=number(r["pct_ctl"], 0, language), difference=diff))
-        sig = prim["p_value"].astype(float) < 0.05 if "p_value" in prim else pd.Series(dtype=bool)
-        verdict = (tr("summary.primary.significant", language, n_sig=int(sig.sum()), n=len(prim)) if len(sig)
-                   else "")
-        out.append(tr("summary.primary.head", language, label=label.lower()) + "; ".join(parts) + ". " + verdict)
+        design = prim["design"].iloc[0] if "design" in prim else None
+        parts = [primary_point(r, design, language) for _, r in prim.iterrows()]
+        out.append(tr("summary.primary.head", language, label=label.lower()) + "; ".join(parts) + ". "
+                   + primary_verdict(prim, design, language))
     sec = res[res["role"] == "secondary"] if "role" in res else res.iloc[0:0]
     if len(sec) and "p_adjusted" in sec:
-        padj = pd.to_numeric(sec["p_adjusted"], errors="coerce")
-        out.append(tr("summary.secondary", language, tested=int(padj.notna().sum()), n_sig=int((padj < 0.05).sum()),
-                      method=study.outcomes.multiplicity))
+        out.append(secondary_text(study, sec, language))
     return out
+
+
+def _estimates_masked(r, design) -> bool:
+    """The row's counts are masked and its main estimate with them."""
+    return is_masked(r) and not _is_num(r.get(main_columns(design)[0]))
+
+
+def primary_point(r, design, language: str) -> str:
+    """One follow-up point of the primary outcome: shares, difference (95% CI; p) and the claim its CI allows."""
+    hl = str(r.get("horizon_label", r["horizon"]))
+    if _estimates_masked(r, design) and has_bound(r):
+        return _bound_point(r, hl, design, language)
+    if is_masked(r) or not (_is_num(r.get("pct_int")) and _is_num(r.get("pct_ctl"))):
+        return tr("summary.primary.masked", language, horizon=hl)
+    col, lo, hi = main_columns(design)
+    diff = ""
+    if _is_num(r.get(col)):
+        rd, low, high = (100 * float(r[k]) for k in (col, lo, hi))  # shares -> points
+        diff = tr("summary.primary.difference", language, rd=number(rd, 1, language),
+                  low=number(low, 1, language), high=number(high, 1, language),
+                  p=p_text(r.get("p_value"), language), claim=claim_text(r[lo], r[hi], language))
+    return tr("summary.primary.point", language, horizon=hl, pct_int=number(r["pct_int"], 0, language),
+              pct_ctl=number(r["pct_ctl"], 0, language), difference=diff)
+
+
+def _bound_point(r, hl: str, design, language: str) -> str:
+    """A point whose counts are masked: the shown share, and what holds for every count the mask allows."""
+    shown = "".join(tr(f"summary.primary.shown.{tag}", language, pct=number(r[f"pct_{tag}"], 0, language))
+                    for tag in ("int", "ctl") if not bool(r.get(f"masked_{tag}", False)) and _is_num(r.get(f"pct_{tag}")))
+    who = "both" if bool(r.get("masked_int")) and bool(r.get("masked_ctl")) else (
+        "int" if bool(r.get("masked_int")) else "ctl")
+    clustered = has_bound(r, BOUND_W)  # 1:1 pairs led by the pair-clustered difference
+    columns = BOUND_W if clustered else BOUND_RD
+    low, high, lower, upper = bound_points(r, columns, language)
+    weighted = design == "weighted"
+    p = r.get("bound_p_fisher") if weighted else r.get("bound_p_value")
+    return tr("summary.primary.bound_unweighted" if weighted else "summary.primary.bound", language, horizon=hl,
+              shown=shown, who=tr(f"summary.primary.who.{who}", language), low=low, high=high,
+              interval=tr("interval", language, low=lower, high=upper),
+              p=outcome_p_text(p, language, at_most=True),
+              claim=claim_text(r[columns[2]], r[columns[3]], language, masked=True))
+
+
+def primary_verdict(prim: pd.DataFrame, design, language: str) -> str:
+    """At how many follow-up points the primary difference is significant; masked points apart.
+
+    A point whose counts (and so its p) are masked is not counted as "not significant": the
+    sentence names the points that can be shown, then, for the masked ones, whether the least
+    favourable p over every count the mask allows (``bound_p_value``) is below 0.05.
+    """
+    if "p_value" not in prim:
+        return ""
+    rows = [r for _, r in prim.iterrows()]
+    masked = [r for r in rows if _estimates_masked(r, design)]
+    shown = [r for r in rows if not _estimates_masked(r, design)]
+    bounded = [r for r in masked if _is_num(r.get("bound_p_value"))]
+    unbounded = [str(r.get("horizon_label", r["horizon"])).lower() for r in masked
+                 if not _is_num(r.get("bound_p_value"))]
+    n_sig = sum(1 for r in shown if _is_num(r.get("p_value")) and float(r["p_value"]) < 0.05)
+    if not masked:
+        return tr("summary.primary.significant", language, n_sig=n_sig, n=len(rows))
+    text = tr("summary.primary.significant_shown", language, n_sig=n_sig, n_shown=len(shown)) if shown else ""
+    if bounded:
+        k = sum(1 for r in bounded if float(r["bound_p_value"]) < 0.05)
+        p_list = join_and([tr("summary.primary.p_at", language,
+                              p=outcome_p_text(r["bound_p_value"], language, at_most=True),
+                              horizon=str(r.get("horizon_label", r["horizon"])).lower()) for r in bounded], language)
+        which = "all" if k == len(bounded) else "none" if k == 0 else "some"
+        text += tr(f"summary.primary.masked_p.{which}", language, p_list=p_list, k=k, n=len(bounded))
+    if unbounded:
+        text += tr("summary.primary.masked_unbounded", language, horizons=join_and(unbounded, language))
+    return text.strip()
+
+
+def secondary_text(study: Study, sec: pd.DataFrame, language: str) -> str:
+    """How many secondary comparisons differ after adjustment; those with masked counts apart."""
+    padj = pd.to_numeric(sec["p_adjusted"], errors="coerce")
+    method = tr(f"outcomes.multiplicity.{study.outcomes.multiplicity}", language)
+    text = tr("summary.secondary", language, tested=int(padj.notna().sum()), n_sig=int((padj < 0.05).sum()),
+              method=method)
+    masked = [r for _, r in sec.iterrows() if is_masked(r) and not _is_num(r.get("p_adjusted"))]
+    bounded = [r for r in masked if _is_num(r.get("bound_p_adjusted"))]
+    if bounded:
+        text += tr("summary.secondary_masked.bounded", language, n=len(bounded),
+                   k=sum(1 for r in bounded if float(r["bound_p_adjusted"]) < 0.05))
+    if len(masked) > len(bounded):
+        text += tr("summary.secondary_masked.unbounded", language, n=len(masked) - len(bounded))
+    return text
 
 
 def survival(study: Study, language: str, res: SurvivalResult | None) -> str:

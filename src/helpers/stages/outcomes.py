@@ -3,8 +3,9 @@
 :func:`run` reads the cohort (``cohort.parquet``) and the cohort's weekly and monthly data
 and events from the processed store, evaluates every outcome definition at every horizon
 (:func:`helpers.outcomes.definitions.evaluate_outcomes`), compares the groups
-(:func:`helpers.stats.outcome_comparison.outcome_table`), masks the comparison
-(:func:`helpers.disclosure.outcomes.masked_results`) and, when the study has a
+(:func:`helpers.stats.outcome_comparison.outcome_table`), masks the comparison and bounds
+its masked rows over every admissible count (:func:`helpers.disclosure.outcomes.masked_results`)
+and, when the study has a
 questionnaire form, analyses it (:func:`helpers.stats.questionnaires.questionnaire_results`).
 It writes ``outcomes_person.parquet`` (person level; stays in the processed folder),
 ``outcome_results.parquet`` (the masked comparison) and ``outcome_results.json`` (the
@@ -41,7 +42,10 @@ class OutcomeRow(_Row):
     The fields are the columns of ``outcome_results.parquet``
     (:func:`helpers.stats.outcome_comparison.outcome_table` after masking): counts are whole
     numbers or the mask string, shares are percentages 0-100, differences are shares
-    (0.18 = 18 percentage points); ``None`` marks what is masked or not estimable.
+    (0.18 = 18 percentage points); ``None`` marks what is masked or not estimable. The
+    ``bound_*`` fields (:data:`helpers.disclosure.outcomes.BOUND_COLUMNS`) say what can be
+    said about a row whose counts are masked: the range of the difference, the widest CI and
+    the largest p over every count the mask allows (None in rows shown in full).
     """
 
     outcome: str
@@ -92,6 +96,23 @@ class OutcomeRow(_Row):
     adjustment: str
     masked_int: bool
     masked_ctl: bool
+    bound_rd_low: float | None = None
+    bound_rd_high: float | None = None
+    bound_rd_lower: float | None = None
+    bound_rd_upper: float | None = None
+    bound_p_fisher: float | None = None
+    bound_paired_low: float | None = None
+    bound_paired_high: float | None = None
+    bound_paired_lower: float | None = None
+    bound_paired_upper: float | None = None
+    bound_p_mcnemar: float | None = None
+    bound_w_low: float | None = None
+    bound_w_high: float | None = None
+    bound_w_lower: float | None = None
+    bound_w_upper: float | None = None
+    bound_p_weighted: float | None = None
+    bound_p_value: float | None = None
+    bound_p_adjusted: float | None = None
 
 
 class QuestionnaireRow(_Row):
@@ -345,7 +366,8 @@ def run(study, *, write: bool = True) -> OutcomesResult:
     events = store.load_form(study, "events") if study.data.forms.events else None
     person_outcomes = evaluate_outcomes(cohort, weekly, monthly, events, study)
     results = outcome_comparison.outcome_table(person_outcomes, study)
-    masked = masked_results(results, study.study.min_cell, keep_estimates=study.outcomes.estimates_with_masked_counts)
+    masked = masked_results(results, study.study.min_cell, keep_estimates=study.outcomes.estimates_with_masked_counts,
+                            multiplicity=study.outcomes.multiplicity)
     q_results = None
     if study.data.forms.questionnaires:
         q_results = questionnaires.questionnaire_results(store.load_form(study, "questionnaires"), cohort, study)
