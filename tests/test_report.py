@@ -357,3 +357,13 @@ def test_summary_says_why_a_stage_was_skipped(tmp_path, en, monkeypatch):
     assert "investment stage did not run" not in text and "cohort stage did not run" in text
     da = " ".join(summary.paragraphs(en, out, "da"))
     assert "Investeringsberegningen er sprunget over: studiet har ingen omkostninger til indsatsen." in da
+
+
+def test_summary_and_council_count_persons_not_control_places(en):
+    """Issue 18.6: '192 kontrolpersoner' where the cohort has 150 different persons in 192 control places."""
+    from helpers.report import summary
+
+    text = summary.population(en, "en", (96, 192, 150))
+    assert "150 different control persons in 192 control places (matching with replacement" in text
+    assert "with 50 control persons from the register" in summary.population(en, "en", (50, 50, 50))
+    assert "150 forskellige kontrolpersoner på 192 kontrolpladser" in summary.population(en, "da", (96, 192, 150))

@@ -21,6 +21,7 @@ from helpers.disclosure import investment as disclosure
 from helpers.report.investment_format import fmt_number, fmt_pct
 from helpers.report.items import Figure, Table, Text
 from helpers.report.plots.investment import council_cumulative
+from helpers.stages.cohort import CohortResult
 from helpers.stages.investment import ActorSummary, InvestmentResult
 
 ACTORS = ("municipality", "state", "public")
@@ -50,15 +51,22 @@ def _payback(actor: ActorSummary, years: int, language: str) -> str:
     return _c("year_n", language, year=int(pb)) if _ok(pb) else _c("not_within", language, years=years)
 
 
-def paragraphs(result: InvestmentResult | None, language: str, *, perspective=ACTORS) -> list[str]:
+def paragraphs(result: InvestmentResult | None, language: str, *, perspective=ACTORS,
+               unique_controls: int | None = None) -> list[str]:
     """The page's text as Markdown paragraphs (heading first; only the heading and a line when
-    the investment stage did not run)."""
+    the investment stage did not run).
+
+    ``unique_controls``: distinct control persons when matching reused controls (the
+    comparison is then with that many citizens, not with the number of control places).
+    """
     L = language
     out = [_c("heading", L)]
     if result is None:
         return out + [_c("no_results", L)]
     actors, years = result.actors, int(result.horizon_total_years or 0)
     n, n_ctl = result.n_intervention, result.n_control
+    if unique_controls is not None and unique_controls < n_ctl:
+        n_ctl = unique_controls
     cost = float(actors["public"].costs or 0.0) if "public" in actors else 0.0
     out.append(_c("cost", L, cost=_mio(cost, L), n=n, pp=fmt_number(cost / n if n else 0, L),
                   bearer=_who(result.settings.cost_bearer, L)))
@@ -130,7 +138,10 @@ def _lang(study, language: str | None) -> str:
 
 def page_text(result: InvestmentResult | None, study, language: str | None = None) -> list[Text]:
     """The page's paragraphs (:func:`paragraphs`) for the study's perspective."""
-    return [Text(p) for p in paragraphs(result, _lang(study, language), perspective=study.investment.perspective)]
+    cohort = CohortResult.load_or_none(study)
+    unique = cohort.match_summary.n_controls_unique if cohort is not None else None
+    return [Text(p) for p in paragraphs(result, _lang(study, language), perspective=study.investment.perspective,
+                                        unique_controls=unique)]
 
 
 def cumulative_figure(result: InvestmentResult, study, language: str | None = None) -> Figure | None:

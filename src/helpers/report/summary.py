@@ -50,19 +50,26 @@ def p_text(p: Any, language: str) -> str:
     return text.replace(".", ",") if language == "da" else text
 
 
-def population(study: Study, language: str, group_sizes: tuple[int, int] | None) -> str:
+def population(study: Study, language: str, group_sizes: tuple[int, ...] | None) -> str:
     """Who is compared with whom, and how the controls were found.
 
-    ``group_sizes`` is (intervention rows, control rows) of the cohort, None when the cohort stage did not run.
+    ``group_sizes`` is (intervention rows, control rows[, distinct control persons]) of the
+    cohort, None when the cohort stage did not run. With matching with replacement there are
+    fewer control persons than control places; the sentence then says both.
     """
     if group_sizes is None:
         return tr("summary.missing.cohort", language)
     m = study.study.min_cell
     show = {k: (disclosure.MASK.format(min_cell=m) if disclosure.is_small(v, m) else str(v))
-            for k, v in zip(("int", "ctl"), group_sizes, strict=True)}
+            for k, v in zip(("int", "ctl"), group_sizes[:2], strict=True)}
+    controls = tr("summary.population.controls", language, n=show["ctl"])
+    if len(group_sizes) > 2 and group_sizes[2] < group_sizes[1]:
+        unique = group_sizes[2]
+        controls = tr("summary.population.reused", language, unique=disclosure.MASK.format(min_cell=m)
+                      if disclosure.is_small(unique, m) else str(unique), places=show["ctl"])
     how = ("exact" if study.matching.method == "exact"
            else "mahalanobis" if study.matching.distance == "mahalanobis" else "propensity")
-    return tr("summary.population.text", language, n_int=show["int"], n_ctl=show["ctl"],
+    return tr("summary.population.text", language, n_int=show["int"], controls=controls,
               how=tr(f"summary.population.how.{how}", language))
 
 
@@ -285,7 +292,8 @@ def paragraphs(study: Study, output_dir: str | Path | None = None, language: str
     return compose(
         study, language or study.study.language,
         group_sizes=None if cohort is None else (cohort.match_summary.n_treated_matched,
-                                                 cohort.match_summary.n_control_rows),
+                                                 cohort.match_summary.n_control_rows,
+                                                 cohort.match_summary.n_controls_unique),
         outcome_rows=None if outcome_result is None else outcome_result.table(),
         survival_result=SurvivalResult.load_or_none(study),
         investment_results=None if inv_path is None else json.loads(inv_path.read_text(encoding="utf-8")),
