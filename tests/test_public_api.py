@@ -34,3 +34,20 @@ def test_public_name_has_a_running_example(name):
 def test_stages_module_example():
     results = doctest.testmod(helpers.stages, optionflags=doctest.ELLIPSIS)
     assert results.failed == 0
+
+
+def test_readme_adapting_a_notebook_names_exist():
+    """Every helpers name the README's "Adapting a notebook" section uses exists (the README stays true)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Adapting a notebook")[1].split("\n## ")[0]
+    from helpers.report import survival as survival_report
+
+    for name in re.findall(r"survival_report\.(\w+)\(", section):
+        assert hasattr(survival_report, name), name
+    for stage, attr in re.findall(r"stages\.(\w+)\.(\w+)", section):
+        assert hasattr(getattr(helpers.stages, stage), attr), f"stages.{stage}.{attr}"
+    listed = re.findall(r"`(\w+)`", section.split("importable from")[1].split("(`from helpers")[0])
+    assert set(listed) - {"the"} <= set(helpers.__all__), set(listed) - set(helpers.__all__)
