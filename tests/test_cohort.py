@@ -342,6 +342,43 @@ def test_synthetic_pool_20000_is_fast_and_reproducible(demo_study):
     assert set(c.cohort["person_id"]) != set(a.cohort["person_id"])
 
 
+def test_control_pool_in_blocks_gives_the_same_cohort_and_log(monkeypatch):
+    # issue 15: the candidate step streams the pool in blocks of persons; the block size must not change
+    # a candidate, a matched control or an attrition count (the log sums the blocks' person counts)
+    reg = synthetic_register(n_pool=5_000, n_treated=30, seed=7)
+    study = synthetic_study("exact", seed=7)
+    args = (study, reg["persons"], reg["residence"], reg["weekly"], reg["monthly"], reg["screening"])
+    whole = cohort.build_cohort(*args)
+    monkeypatch.setattr(cohort, "CANDIDATE_BLOCK_PAIRS", 997)  # ~40 persons per block, the last one partial
+    blocked = cohort.build_cohort(*args)
+    pd.testing.assert_frame_equal(whole.candidates, blocked.candidates)
+    pd.testing.assert_frame_equal(whole.cohort, blocked.cohort)
+    pd.testing.assert_frame_equal(whole.attrition, blocked.attrition)
+    control = whole.attrition[whole.attrition["group"] == "control"]
+    assert control["n_excluded"].sum() > 0 and len(whole.candidates) > 1_000
+
+
+def test_weekly_window_the_cohort_reads_gives_the_same_cohort():
+    # the cohort stage loads weeks from first_week_needed on; cutting the weekly matrix there must not change a row
+    reg = synthetic_register(n_pool=3_000, n_treated=30, seed=8)
+    base = synthetic_study("exact", seed=8)  # its 520-week look-back reaches before the register; shorten it
+    study = base.model_copy(update={"cohort": base.cohort.model_copy(
+        update={"cash_benefit_lookback_weeks": 104, "transfers_lookback_weeks": 104})})
+    first = cohort.first_week_needed(study, reg["screening"])
+    scr = reg["screening"]
+    index = calendar.dream_weeks_of_dates(scr.loc[scr["included"].astype(bool), "inclusion_date"])
+    ccfg = study.cohort  # the longest look-back criterion (or the 156-week covariates) and the baseline week
+    assert first == index.min() - max(ccfg.cash_benefit_lookback_weeks, ccfg.transfers_lookback_weeks, 156) - 1
+    weekly = reg["weekly"]
+    assert first > weekly.first_week
+    cut = WeeklyStatus(person_id=weekly.person_id, first_week=first, codes=weekly.codes[:, first - weekly.first_week:])
+    whole = cohort.build_cohort(study, reg["persons"], reg["residence"], weekly, reg["monthly"], scr)
+    part = cohort.build_cohort(study, reg["persons"], reg["residence"], cut, reg["monthly"], scr)
+    pd.testing.assert_frame_equal(whole.cohort, part.cohort)
+    pd.testing.assert_frame_equal(whole.candidates, part.candidates)
+    pd.testing.assert_frame_equal(whole.attrition, part.attrition)
+
+
 def test_notebook_structure():
     path = Path(__file__).resolve().parents[1] / "notebooks" / "02_cohort.ipynb"
     nb = nbformat.read(path, as_version=4)

@@ -53,6 +53,7 @@ from helpers.cohort.eligibility import (
     read_screening,
 )
 from helpers.cohort.register import (
+    SPELL_CAP,
     CohortError,
     Register,
     code_at,
@@ -151,6 +152,31 @@ class CohortBuild:
 
 
 # ============================================================================ build
+def first_week_needed(study, screening: pd.DataFrame) -> int | None:
+    """The earliest DREAM week :func:`build_cohort` reads: the earliest index week less the longest look-back.
+
+    The cohort stage loads the weekly store from this week on (issue 15: on a national extract
+    the weeks before the look-back of the first participant are a large share of the matrix
+    and no criterion, covariate or flag reads them), so the result is the same as with the
+    whole store. ``None`` when no included person has an inclusion date (the build then
+    raises its own error).
+
+    Parameters
+    ----------
+    study : Study
+    screening : DataFrame
+        The screening form (:func:`helpers.core.store.load_form`).
+    """
+    scr = read_screening(screening)
+    weeks = calendar.dream_weeks_of_dates(scr.loc[scr["included"], "inclusion_date"])
+    weeks = weeks[weeks >= 0]
+    if not len(weeks):
+        return None
+    ccfg = study.cohort
+    lookback = max(ccfg.cash_benefit_lookback_weeks, ccfg.transfers_lookback_weeks, 156, SPELL_CAP)
+    return int(weeks.min()) - lookback - 1
+
+
 def build_cohort(study, persons: pd.DataFrame, residence: pd.DataFrame, weekly: WeeklyStatus,
                  monthly: MonthlyEmployment | None, screening: pd.DataFrame, *,
                  codebook: CodeBook | None = None) -> CohortBuild:
@@ -286,17 +312,44 @@ def _intervention_group(reg: Register, scr: pd.DataFrame, ccfg, rules: list[str]
     return treated, n
 
 
+#: Person-week pairs evaluated at once in the control-candidate step. The pool is processed in
+#: blocks of ``CANDIDATE_BLOCK_PAIRS // n_index_weeks`` persons so that the memory of the
+#: criteria and covariates is set by the block, not by the pool (issue 15: national pools).
+CANDIDATE_BLOCK_PAIRS = 4_000_000
+
+
 def _control_candidates(reg: Register, scr: pd.DataFrame, index_weeks: np.ndarray, ccfg, rules: list[str],
-                        log: AttritionLog) -> tuple[pd.DataFrame, int]:
-    """The register pool less screened persons, as (person, index week) pairs meeting every criterion."""
+                        log: AttritionLog, *, block_pairs: int | None = None
+                        ) -> tuple[pd.DataFrame, int]:
+    """The register pool less screened persons, as (person, index week) pairs meeting every criterion.
+
+    The pool is evaluated in blocks of persons (``block_pairs`` pairs at a time, by default
+    :data:`CANDIDATE_BLOCK_PAIRS`); a block's
+    attrition counts are persons of that block only, so the log's counts are their sums and
+    the result does not depend on the block size (``tests/test_cohort.py``).
+    """
     n_c = log.add("register", "control", "register_pool", reg.n)
     excluded_ids = scr["person_id"] if ccfg.controls_from == "not_screened" else scr.loc[scr["included"], "person_id"]
     is_screened = pd.Index(reg.weekly.person_id).isin(excluded_ids)
     n_c = log.add("register", "control", "screened_for_programme", n_c, int(is_screened.sum()))
     cand_rows = np.flatnonzero(~is_screened)
-    pr = np.repeat(cand_rows, len(index_weeks))
-    pw = np.tile(index_weeks, len(cand_rows))
-    return _eligible_pairs(reg, pr, pw, ccfg, rules, log, n_c)
+    per_block = max(1, int(block_pairs or CANDIDATE_BLOCK_PAIRS) // max(1, len(index_weeks)))
+    blocks, excluded = [], {}
+    for start in range(0, max(len(cand_rows), 1), per_block):
+        rows = cand_rows[start:start + per_block]
+        block_log = AttritionLog()
+        pr = np.repeat(rows, len(index_weeks))
+        pw = np.tile(index_weeks, len(rows))
+        cand, _ = _eligible_pairs(reg, pr, pw, ccfg, rules, block_log, len(rows))
+        blocks.append(cand)
+        for row in block_log.rows:
+            key = (row["stage"], row["group"], row["reason"])
+            excluded[key] = excluded.get(key, 0) + row["n_excluded"]
+    for (stage, group, reason), k in excluded.items():
+        n_c = log.add(stage, group, reason, n_c, k)
+    cand = pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
+    cand = cand.sort_values(["index_week", "person_id"], kind="stable").reset_index(drop=True)
+    return cand, n_c
 
 
 def _match(study, treated: pd.DataFrame, candidates: pd.DataFrame) -> matching.MatchResult:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from helpers.cohort.build import CohortBuild, Note, build_cohort, write_outputs
+from helpers.cohort.build import CohortBuild, Note, build_cohort, first_week_needed, write_outputs
 from helpers.core import store
 from helpers.core.i18n import LANGUAGES, tr
 from helpers.disclosure import MASK, is_small
@@ -150,11 +150,13 @@ def run(study, *, write: bool = True) -> CohortResult:
     helpers.cohort.register.CohortError, helpers.cohort.matching.MatchingError
         See :func:`helpers.cohort.build.build_cohort`.
     """
+    screening = store.load_form(study, "screening")
     build = build_cohort(study, persons=store.load_persons(study), residence=store.load_residence(study),
-                         weekly=store.load_weekly(study), monthly=store.load_monthly(study),
-                         screening=store.load_form(study, "screening"))
+                         weekly=store.load_weekly(study, first_week=first_week_needed(study, screening)),
+                         monthly=store.load_monthly(study), screening=screening)
     result = from_build(study, build)
     if write:
         write_outputs(study, build)
         result.save(study.processed_dir)
     return result
+
