@@ -292,6 +292,15 @@ def test_the_yaml_section_is_validated():
     assert RobustnessConfig(heterogeneity={"subgroups": ["age_under_50"]}).heterogeneity.subgroups == ["age_under_50"]
 
 
+def test_an_unknown_horizon_is_refused(demo_study):
+    from helpers.config import Study
+
+    data = demo_study.model_dump()
+    data["robustness"]["negative_control"]["horizon"] = "Y9"
+    with pytest.raises(ValueError, match="robustness.negative_control.horizon"):
+        Study.model_validate(data)
+
+
 def test_both_shipped_studies_switch_every_analysis_on(demo_study):
     from helpers.config import load_study
 
