@@ -88,10 +88,6 @@ class Study(Section):
                 raise ValueError(f"power.scenarios[{i}].outcome: {sc.outcome!r} is not a defined outcome")
             if sc.horizon not in keys:
                 raise ValueError(f"power.scenarios[{i}].horizon: {sc.horizon!r} is not one of {keys}")
-        for where, key in (("robustness.horizon", self.robustness.horizon),
-                           ("robustness.negative_control.horizon", self.robustness.negative_control.horizon)):
-            if key is not None and key not in keys:
-                raise ValueError(f"{where}: {key!r} is not one of outcomes.horizons {keys}")
         if self.data.last_year < self.data.first_year:
             raise ValueError("data.last_year: must not be before data.first_year")
         if self.cohort.age_min > self.cohort.age_max:

@@ -275,6 +275,20 @@ def _label(en: str, da: str) -> Labels:
     return Labels(en=en, da=da)
 
 
+def horizon_of(study, key: str | None, where: str) -> Horizon:
+    """The horizon ``key`` of ``outcomes.horizons`` (None: the first).
+
+    Raises
+    ------
+    ValueError
+        When the study has no such horizon (the message names the key of the study YAML).
+    """
+    for h in study.outcomes.horizons:
+        if key is None or h.key == key:
+            return h
+    raise ValueError(f"{where}: {key!r} is not one of outcomes.horizons {[h.key for h in study.outcomes.horizons]}")
+
+
 # --------------------------------------------------------------------------- the analyses
 
 
@@ -288,6 +302,11 @@ def placebo(study, cohort: pd.DataFrame, data: dict) -> Placebo:
     early = pseudo.loc[pseudo["index_week"] < weekly.first_week, "matched_set"].unique()
     keep = ~pseudo["matched_set"].isin(early)
     pseudo = pseudo[keep].reset_index(drop=True)
+    if pseudo.empty:  # every pseudo-index lies before the data: nothing to compare
+        none = _effect(None, None, None)
+        return Placebo(shift_weeks=cfg.shift_weeks, horizon_weeks=cfg.horizon_weeks, n_sets=0,
+                       sets_dropped=int(len(early)), outcome=Comparison(n_int=0, N_int=0, n_ctl=0, N_ctl=0, rd=none),
+                       events_int=0, events_ctl=0, hr=none)
     shifted = study.model_copy(deep=True)
     shifted.outcomes.horizons = [Horizon(key=PLACEBO_HORIZON, weeks=cfg.horizon_weeks,
                                          label=_label("Placebo", "Placebo"))]
@@ -305,7 +324,7 @@ def placebo(study, cohort: pd.DataFrame, data: dict) -> Placebo:
 def negative_control(study, cohort: pd.DataFrame, data: dict) -> NegativeControl:
     """The headline difference of the study's negative-control outcome."""
     cfg = study.robustness.negative_control
-    horizon = next(h for h in study.outcomes.horizons if cfg.horizon in (None, h.key))
+    horizon = horizon_of(study, cfg.horizon, "robustness.negative_control.horizon")
     nc = study.model_copy(deep=True)
     nc.outcomes.definitions = {NEGATIVE_CONTROL: cfg.definition}
     nc.outcomes.horizons = [horizon]
@@ -367,7 +386,7 @@ def run(study, *, write: bool = True) -> RobustnessResult:
     outcomes = OutcomesResult.load(study)
     survival = SurvivalResult.load(study)
     primary = study.outcomes.primary
-    horizon = next(h for h in study.outcomes.horizons if cfg.horizon in (None, h.key))
+    horizon = horizon_of(study, cfg.horizon, "robustness.horizon")
     cohort = store.load_cohort(study).reset_index(drop=True)
     head = outcomes.row(primary, horizon.key)
     person = pd.read_parquet(study.processed_dir / "outcomes_person.parquet")

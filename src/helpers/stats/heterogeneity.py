@@ -22,6 +22,7 @@ Nothing here is masked: :mod:`helpers.disclosure.robustness` masks levels with s
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -155,17 +156,22 @@ def interaction_rd(value, treated, weight, cluster, levels) -> tuple[float, int,
     if not names:
         return math.nan, 0, math.nan
     import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ValueWarning
 
     g = pd.factorize(pd.Series(np.asarray(cluster)))[0]
     x = np.column_stack([np.ones_like(y), t, d, d * t[:, None]])
     k = d.shape[1]
     r = np.zeros((k, x.shape[1]))
     r[:, 2 + k:] = np.eye(k)
-    with quiet():
-        fit = sm.WLS(y, x, weights=np.asarray(weight, dtype=float)).fit(cov_type="cluster", cov_kwds={"groups": g},
-                                                                        use_t=True)
-        test = fit.wald_test(r, use_f=True, scalar=True)
-    f, p = float(np.squeeze(test.statistic)), float(np.squeeze(test.pvalue))
+    try:
+        with quiet(), warnings.catch_warnings():
+            warnings.simplefilter("error", ValueWarning)  # constraints without full rank: no valid test
+            fit = sm.WLS(y, x, weights=np.asarray(weight, dtype=float)).fit(cov_type="cluster",
+                                                                            cov_kwds={"groups": g}, use_t=True)
+            test = fit.wald_test(r, use_f=True, scalar=True)
+        f, p = float(np.squeeze(test.statistic)), float(np.squeeze(test.pvalue))
+    except (ValueError, ValueWarning, np.linalg.LinAlgError):  # a level without variation: no test
+        return math.nan, k, math.nan
     return (f, k, p) if np.isfinite(f) else (math.nan, k, math.nan)
 
 
