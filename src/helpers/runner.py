@@ -86,7 +86,8 @@ def skipped_notebooks(study: Study, notebooks_dir: Path | None = None) -> dict[s
     - the investment notebook when there are no intervention costs: neither
       ``investment.intervention_cost_total`` nor a costs form (``data.forms.costs``), as
       ``investment.costs_source`` requires;
-    - the trajectories notebook when the study switches it off (``trajectories.enabled: false``).
+    - the trajectories notebook when the study switches it off (``trajectories.enabled: false``);
+    - the robustness notebook when the study switches it off (``robustness.enabled: false``).
     """
     inv = study.investment
     has_total = inv.intervention_cost_total is not None
@@ -106,12 +107,17 @@ def skipped_notebooks(study: Study, notebooks_dir: Path | None = None) -> dict[s
 
 
 def _switched_off(study: Study, notebooks_dir: Path | None) -> dict[str, tuple[str, str]]:
-    """Notebooks of analyses the study YAML switches off (issue 17: trajectories)."""
+    """Notebooks of analyses the study YAML switches off (issue 17: trajectories, robustness)."""
     out: dict[str, tuple[str, str]] = {}
     if not study.trajectories.enabled:
         out[notebook_of("trajectories", notebooks_dir)] = (
             "the study switches the trajectories analysis off (trajectories.enabled: false)",
             "studiet har slået forløbsanalysen fra (trajectories.enabled: false)",
+        )
+    if not study.robustness.enabled:
+        out[notebook_of("robustness", notebooks_dir)] = (
+            "the study switches the robustness analyses off (robustness.enabled: false)",
+            "studiet har slået robusthedsanalyserne fra (robustness.enabled: false)",
         )
     return out
 

@@ -30,6 +30,7 @@ from helpers.config.schema import (
     MatchingConfig,
     OutcomesConfig,
     PowerConfig,
+    RobustnessConfig,
     Section,
     StudyMeta,
     SurvivalConfig,
@@ -62,6 +63,7 @@ class Study(Section):
     trajectories: TrajectoriesConfig = TrajectoriesConfig()
     investment: InvestmentConfig = InvestmentConfig()
     power: PowerConfig = PowerConfig()
+    robustness: RobustnessConfig = RobustnessConfig()
     synthetic: SyntheticConfig | None = Field(default=None, description="only for synthetic studies")
 
     # path of the YAML file it was loaded from (not a YAML key)

@@ -13,6 +13,7 @@ from helpers.core.i18n import join_and, short, tr
 from helpers.ingest.result import IngestResult
 from helpers.report.items import Text
 from helpers.report.outcome_rules import outcome_rules_text
+from helpers.report.robustness import methods_text as robustness_methods
 from helpers.stats.power import planned_controls
 
 
@@ -136,8 +137,9 @@ def tests(study, language: str | None = None) -> Text:
         tr("methods.tests.power", lang, alpha=short(pw.alpha, lang), n=pw.n_per_group,
            n_control=planned_controls(study), rho=short(pw.pair_correlation, lang),
            target=short(pw.target_power, lang)),
+        " ".join(robustness_methods(study, lang)),  # empty when robustness.enabled is false
     ]
-    return Text("\n\n".join(items))
+    return Text("\n\n".join(i for i in items if i))
 
 
 def disclosure(study, language: str | None = None) -> Text:

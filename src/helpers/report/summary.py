@@ -30,9 +30,11 @@ from helpers.report.outcome_claims import (
     main_columns,
 )
 from helpers.report.outcome_claims import p_text as outcome_p_text
+from helpers.report.robustness import summary_line as robustness_line
 from helpers.report.survival import ci_side
 from helpers.stages.cohort import CohortResult
 from helpers.stages.outcomes import OutcomesResult
+from helpers.stages.robustness import RobustnessResult
 from helpers.stages.survival import SurvivalResult
 
 
@@ -258,11 +260,14 @@ def investment(study: Study, language: str, res: dict | None) -> str:
 
 def compose(study: Study, language: str, *, group_sizes: tuple[int, int] | None,
             outcome_rows: pd.DataFrame | None, survival_result: SurvivalResult | None,
-            investment_results: dict | None, skipped: dict[str, tuple[str, str]] | None = None) -> list[str]:
+            investment_results: dict | None, skipped: dict[str, tuple[str, str]] | None = None,
+            robustness_result: RobustnessResult | None = None) -> list[str]:
     """The summary's paragraphs from the stages' results (None: the stage did not run).
 
     ``skipped`` maps a stage the runner skipped (``skipped_sections.json``) to its reason
-    (en, da); such a stage's paragraph says why instead of "did not run".
+    (en, da); such a stage's paragraph says why instead of "did not run". ``robustness_result``
+    adds the regression-adjusted difference and hazard ratio after the headline ones (nothing when
+    the robustness stage did not run).
     """
     skipped = skipped or {}
 
@@ -277,8 +282,10 @@ def compose(study: Study, language: str, *, group_sizes: tuple[int, int] | None,
                else outcomes(study, language, outcome_rows)),
              why("survival") if survival_result is None and "survival" in skipped
              else survival(study, language, survival_result),
+             robustness_line(robustness_result, language),  # regression-adjusted RD and HR beside the headline
              why("investment") if investment_results is None and "investment" in skipped
              else investment(study, language, investment_results)]
+    paras = [p for p in paras if p]
     if study.study.synthetic:
         paras.append(tr("summary.synthetic", language))
     return paras
@@ -297,7 +304,7 @@ def paragraphs(study: Study, output_dir: str | Path | None = None, language: str
         outcome_rows=None if outcome_result is None else outcome_result.table(),
         survival_result=SurvivalResult.load_or_none(study),
         investment_results=None if inv_path is None else json.loads(inv_path.read_text(encoding="utf-8")),
-        skipped=skipped_stages(output_dir))
+        skipped=skipped_stages(output_dir), robustness_result=RobustnessResult.load_or_none(study))
 
 
 def skipped_stages(output_dir: str | Path | None) -> dict[str, tuple[str, str]]:

@@ -20,7 +20,7 @@ import importlib
 from types import ModuleType
 
 #: Stage names in pipeline order.
-STAGES = ("ingest", "cohort", "outcomes", "trajectories", "survival", "investment", "power")
+STAGES = ("ingest", "cohort", "outcomes", "trajectories", "survival", "investment", "power", "robustness")
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -10,6 +10,7 @@ from helpers.config.schema.data import DataConfig
 from helpers.config.schema.investment import InvestmentConfig
 from helpers.config.schema.outcomes import OutcomesConfig
 from helpers.config.schema.power import PowerConfig
+from helpers.config.schema.robustness import RobustnessConfig
 from helpers.config.schema.study import StudyMeta
 from helpers.config.schema.survival import SurvivalConfig
 from helpers.config.schema.synthetic import SyntheticConfig
@@ -22,6 +23,7 @@ __all__ = [
     "MatchingConfig",
     "OutcomesConfig",
     "PowerConfig",
+    "RobustnessConfig",
     "Section",
     "StudyMeta",
     "SurvivalConfig",

@@ -114,7 +114,11 @@ def _covariate_frame(
         if missing:
             raise ValueError(f"cohort.parquet: survival.adjust_for names column(s) {missing} that the cohort lacks; "
                              f"use columns of cohort.parquet")
-        cov = cohort.set_index("person_id")[list(adjust_for)].reindex(frame["person_id"]).reset_index(drop=True)
+        same_rows = len(cohort) == len(frame) and (cohort["person_id"].to_numpy() == frame["person_id"].to_numpy()).all()
+        if same_rows:  # row by row (a control reused in several matched sets has covariates per set)
+            cov = cohort[list(adjust_for)].reset_index(drop=True)
+        else:
+            cov = cohort.set_index("person_id")[list(adjust_for)].reindex(frame["person_id"]).reset_index(drop=True)
         for col in adjust_for:
             values = cov[col]
             if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
