@@ -10,6 +10,7 @@ are listed where they are decided.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 import string
 
 import matplotlib.pyplot as plt
@@ -176,3 +177,29 @@ def test_questionnaire_table_has_a_decimal_comma():
     da = qreport.format_questionnaire_table(res, 5, language="da").frame
     text = _cells(da)
     assert english_and_decimal_points(text) == [] and "," in text, text
+
+
+def test_the_cox_models_remarks_are_translated():
+    from helpers.report.survival import cox_note
+
+    for key, fields in (("reused", {"clusters": "63"}), ("constant", {"covariates": "age"}), ("convergence", {}),
+                        ("not_converged", {"reason": "singular matrix"}), ("no_events", {})):
+        english = tr(f"survival.cox_note.{key}", "en", **fields)  # what helpers.stats.survival.cox writes
+        assert cox_note(english, "en") == english
+        assert cox_note(english, "da") == tr(f"survival.cox_note.{key}", "da", **fields)
+    both = tr("survival.cox_note.reused", "en", clusters=63) + "; " + tr("survival.cox_note.convergence", "en")
+    assert english_and_decimal_points(cox_note(both, "da")) == []
+
+
+def test_danish_notebook_text_reads_as_danish():
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1]
+    bad = {}
+    for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "markdown" and "lang-da" in cell.metadata.get("tags", []):
+                problems = english_and_decimal_points(cell.source)
+                if problems:
+                    bad[f"{path.name}: {cell.source[:50]}"] = problems
+    assert not bad, bad
