@@ -47,7 +47,7 @@ _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:\.\d+)*$")
 #: codes, ISO weeks, dates, SHA-256 checksums, YAML keys.
 _EXEMPT_SPANS = re.compile(
     r"`[^`]*`|https?://\S+|\b[\w\-]+\.(?:csv|yaml|yml|json|xlsx|parquet|html|pdf|zip|py|ipynb|txt|dta|xpt)\b"
-    r"|\b\d{4}-W\d{2}\b|\b\d{4}-\d{2}-\d{2}(?:T[\d:+]+)?\b|\b[0-9a-f]{12,64}\b|\b[a-z]+(?:_[a-z0-9]+)+\b|\b[a-z_]+(?:\.[a-z_0-9]+)+\b")
+    r"|\b\d{4}-W\d{2}\b|\b\d{4}-\d{2}-\d{2}(?:T[\d:+]+)?\b|\b(?:STROBE|RECORD) \d+(?:\.\d+)?[a-e]?\b|\b[0-9a-f]{12,64}\b|\b[a-z]+(?:_[a-z0-9]+)+\b|\b[a-z_]+(?:\.[a-z_0-9]+)+\b")
 
 
 def english_and_decimal_points(text: str) -> list[str]:
@@ -203,3 +203,19 @@ def test_danish_notebook_text_reads_as_danish():
                 if problems:
                     bad[f"{path.name}: {cell.source[:50]}"] = problems
     assert not bad, bad
+
+
+def test_danish_tables_write_a_space_before_the_percent_sign(tmp_path):
+    import json
+
+    from helpers.disclosure import Check
+    from helpers.report.reporter import Reporter
+
+    study = load_study("fundamentet")
+    rep = Reporter(study, output_dir=tmp_path)
+    frame = pd.DataFrame({"Gruppe": ["Indsats"], "n (%)": ["12 / 96 (12,5%)"], "95%-KI": ["1,0 til 2,0"]})
+    rep.table(frame, "shares", "Andele", Check("shares", "PASS", "ok", detail_da="ok"))
+    saved = pd.read_csv(tmp_path / "tables" / "shares.csv")
+    assert list(saved.columns) == ["Gruppe", "n (%)", "95 %-KI"] and saved.iloc[0, 1] == "12 / 96 (12,5 %)"
+    assert english_and_decimal_points(_cells(saved)) == []
+    assert json.loads((tmp_path / "disclosure_log.jsonl").read_text().splitlines()[0])["status"] == "PASS"

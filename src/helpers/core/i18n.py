@@ -217,6 +217,17 @@ def localise(text: str, language: str) -> str:
     return _EN_NUMBER_SAFE.sub(repl, text)
 
 
+def spaced_percent(text: str, language: str) -> str:
+    """Danish ``14,3 %`` for ``14,3%`` (a space before every percent sign that follows a digit); other text as is.
+
+    >>> spaced_percent("12 / 96 (12,5%); 95%-KI", "da"), spaced_percent("12.5%", "en")
+    ('12 / 96 (12,5 %); 95 %-KI', '12.5%')
+    """
+    if language != "da" or not isinstance(text, str):
+        return text
+    return re.sub(r"(\d)%", r"\1 %", text)
+
+
 def localise_frame(frame, language: str):
     """A copy of a table whose text cells (and column names) hold English-formatted numbers, in ``language``."""
     if language != "da":

@@ -43,6 +43,8 @@ OUTPUT_ENV = "DREAM_EVAL_OUTPUT_DIR"
 META_KEY = "dream_eval"
 #: Resolution of the PNG embedded in the HTML report (files on disk are 300 dpi).
 EMBED_DPI = 150
+#: Tables that quote the study file or the software as they are (no Danish number style).
+VERBATIM_TABLES = ("provenance_parameters", "provenance_versions")
 #: Cross-reference placeholder written by :meth:`Reporter.ref`, resolved by the assembler.
 REF_FORMAT = "[[ref:{key}]]"
 
@@ -171,6 +173,10 @@ class Reporter:
         """
         self._claim(key)
         cap = self._pick(caption)
+        if self.language == "da" and key not in VERBATIM_TABLES:  # "12,5 %", "95 %-KI" in every Danish table
+            frame = frame.map(lambda v: i18n.spaced_percent(v, "da"))
+            if not isinstance(frame.columns, pd.MultiIndex):
+                frame.columns = [i18n.spaced_percent(c, "da") for c in frame.columns]
         check = combine(check.item, check, check_table(frame, self.min_cell, item=check.item))
         safe = spreadsheet.neutralise(frame)  # no input text can run as a spreadsheet formula
         atomic.write_csv(self.output_dir / "tables" / f"{key}.csv", safe, index=index)
