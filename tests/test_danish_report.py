@@ -219,3 +219,22 @@ def test_danish_tables_write_a_space_before_the_percent_sign(tmp_path):
     assert list(saved.columns) == ["Gruppe", "n (%)", "95 %-KI"] and saved.iloc[0, 1] == "12 / 96 (12,5 %)"
     assert english_and_decimal_points(_cells(saved)) == []
     assert json.loads((tmp_path / "disclosure_log.jsonl").read_text().splitlines()[0])["status"] == "PASS"
+
+
+def test_power_curves_explain_every_line_in_danish():
+    """Issue 18.8: the target line and the planned-n line are in the legend; Danish ticks and label read 0,80."""
+    from helpers.report.plots.power import power_curve_plot
+
+    curve = pd.DataFrame({"n": [20, 40, 60], "fisher": [0.2, 0.5, 0.7], "arcsine": [0.25, 0.55, 0.75],
+                          "normal": [0.24, 0.54, 0.74]})
+    fig, ax = plt.subplots()
+    power_curve_plot(curve, ax, target=0.8, planned_n=48, language="da")
+    localise_ticks(fig, "da")
+    fig.canvas.draw()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    styles = {(line.get_linestyle(), line.get_color()) for line in ax.get_lines()}
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    plt.close(fig)
+    assert len(legend) == len(ax.get_lines()) == len(styles) == 5
+    assert "Ønsket styrke 0,80" in legend and "Planlagt antal pr. gruppe (48)" in legend
+    assert "0,8" in ticks and english_and_decimal_points(" ".join(legend + ticks)) == []
