@@ -213,10 +213,12 @@ def test_danish_tables_write_a_space_before_the_percent_sign(tmp_path):
 
     study = load_study("fundamentet")
     rep = Reporter(study, output_dir=tmp_path)
-    frame = pd.DataFrame({"Gruppe": ["Indsats"], "n (%)": ["12 / 96 (12,5%)"], "95%-KI": ["1,0 til 2,0"]})
+    frame = pd.DataFrame({"Gruppe": ["Indsats", "Kontrol"], "n (%)": ["12 / 96 (12,5%)", "x"],
+                          "95%-KI": ["1,0 til 2,0", "–"], "År 1": pd.array([329, None], dtype="Int64")})
     rep.table(frame, "shares", "Andele", Check("shares", "PASS", "ok", detail_da="ok"))
-    saved = pd.read_csv(tmp_path / "tables" / "shares.csv")
-    assert list(saved.columns) == ["Gruppe", "n (%)", "95 %-KI"] and saved.iloc[0, 1] == "12 / 96 (12,5 %)"
+    saved = pd.read_csv(tmp_path / "tables" / "shares.csv", dtype=str)
+    assert list(saved.columns) == ["Gruppe", "n (%)", "95 %-KI", "År 1"] and saved.iloc[0, 1] == "12 / 96 (12,5 %)"
+    assert saved.iloc[0, 3] == "329"  # a whole-number column with a gap stays whole (not 329.0)
     assert english_and_decimal_points(_cells(saved)) == []
     assert json.loads((tmp_path / "disclosure_log.jsonl").read_text().splitlines()[0])["status"] == "PASS"
 

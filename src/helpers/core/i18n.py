@@ -229,9 +229,15 @@ def spaced_percent(text: str, language: str) -> str:
 
 
 def localise_frame(frame, language: str):
-    """A copy of a table whose text cells (and column names) hold English-formatted numbers, in ``language``."""
+    """A copy of a table whose text cells (and column names) hold English-formatted numbers, in ``language``.
+
+    Only text columns change; numeric columns keep their dtype (an ``Int64`` column stays whole).
+    """
     if language != "da":
         return frame
-    out = frame.map(lambda v: localise(v, language) if isinstance(v, str) else v)
-    out.columns = [localise(c, language) if isinstance(c, str) else c for c in out.columns]
+    out = frame.copy()
+    for j in range(out.shape[1]):
+        if out.dtypes.iloc[j] == object:
+            out.iloc[:, j] = out.iloc[:, j].map(lambda v: localise(v, language))
+    out.columns = [localise(c, language) for c in out.columns]
     return out

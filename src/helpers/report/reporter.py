@@ -173,10 +173,8 @@ class Reporter:
         """
         self._claim(key)
         cap = self._pick(caption)
-        if self.language == "da" and key not in VERBATIM_TABLES:  # "12,5 %", "95 %-KI" in every Danish table
-            frame = frame.map(lambda v: i18n.spaced_percent(v, "da"))
-            if not isinstance(frame.columns, pd.MultiIndex):
-                frame.columns = [i18n.spaced_percent(c, "da") for c in frame.columns]
+        if self.language == "da" and key not in VERBATIM_TABLES:
+            frame = _spaced_percent(frame)
         check = combine(check.item, check, check_table(frame, self.min_cell, item=check.item))
         safe = spreadsheet.neutralise(frame)  # no input text can run as a spreadsheet formula
         atomic.write_csv(self.output_dir / "tables" / f"{key}.csv", safe, index=index)
@@ -233,6 +231,17 @@ class Reporter:
         if isinstance(text, tuple):
             return self.t(*text)
         return text
+
+
+def _spaced_percent(frame: pd.DataFrame) -> pd.DataFrame:
+    """A Danish table with ``12,5 %`` and ``95 %-KI``: text cells and column names only; numbers keep their dtype."""
+    out = frame.copy()
+    for j in range(out.shape[1]):
+        if out.dtypes.iloc[j] == object:
+            out.iloc[:, j] = out.iloc[:, j].map(lambda v: i18n.spaced_percent(v, "da"))
+    if not isinstance(out.columns, pd.MultiIndex):
+        out.columns = [i18n.spaced_percent(c, "da") for c in out.columns]
+    return out
 
 
 def _png_width(png: bytes) -> int:
