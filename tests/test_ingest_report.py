@@ -85,7 +85,7 @@ def test_read_table_rows_and_masking():
         ["Måneder (beskæftigelsesgrad)", 216, "2008-01 – 2025-12"],
         ["Personår med bopælskommune", 343_831, ""],
         ["Skema: screening (rækker)", 80, ""],
-        ["Skema: events (rækker)", "<5", ""],
+        ["Skema: hændelser (rækker)", "<5", ""],
     ]
     assert item.check.masked == 1
     none = ingest_report.read_table(result(months=0), study("en")).frame
@@ -108,8 +108,11 @@ def test_warnings_and_inputs_tables():
     assert ingest_report.warnings_table(result(warnings=False), study("en")) == Text("The checks raised no warnings.")
     man = ingest_report.manifest_table(result(), study("da"))
     assert list(man.frame.columns) == ["Fil", "Type", "SHA-256", "Størrelse (MB)", "Rækker"]
-    assert man.frame.values.tolist() == [["dream.csv", "dream", "01234567…", 12.346, 20_000],
-                                         ["events.csv", "form:events", "fedcba98…", 0.001, "<5"]]
+    # the form's Danish name and a decimal comma (issue 18.9)
+    assert man.frame.values.tolist() == [["dream.csv", "DREAM-udtræk", "01234567…", "12,346", 20_000],
+                                         ["events.csv", "skema: hændelser", "fedcba98…", "0,001", "<5"]]
+    en = ingest_report.manifest_table(result(), study("en")).frame.values.tolist()
+    assert en[1][1:4] == ["form: events", "fedcba98…", "0.001"]
 
 
 def test_category_figure_merges_small_categories_and_says_so():

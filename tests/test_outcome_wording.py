@@ -72,7 +72,7 @@ CASES = {
         "2 years after: counts masked; for every count the mask allows the difference is 29.5 to 35.5 percentage "
         "points (95% CI within 13.1 to 49.8; p < 0.001), higher in the programme group",
         "2 years after: antal skjult; for alle antal, skjulningen tillader, er forskellen 29,5 til 35,5 procentpoint "
-        "(95% CI inden for 13,1 til 49,8; p < 0,001), højere i indsatsgruppen",
+        "(95 %-KI inden for 13,1 til 49,8; p < 0,001), højere i indsatsgruppen",
         "2 years after: 38% in the programme group; the controls' count is masked (too few persons), but for every "
         "count the mask allows the difference is 29.5 to 35.5 percentage points (95% CI within 13.1 to 49.8; "
         "p < 0.001), higher in the programme group",
@@ -84,7 +84,7 @@ CASES = {
         "2 years after: counts masked; for every count the mask allows the difference is -2.0 to 6.0 percentage "
         "points (95% CI within -9.0 to 16.0; p ≤ 0.61), no clear difference can be shown",
         "2 years after: antal skjult; for alle antal, skjulningen tillader, er forskellen -2,0 til 6,0 procentpoint "
-        "(95% CI inden for -9,0 til 16,0; p ≤ 0,61), en klar forskel kan ikke påvises",
+        "(95 %-KI inden for -9,0 til 16,0; p ≤ 0,61), en klar forskel kan ikke påvises",
         "2 years after: 12% in the programme group; the controls' count is masked (too few persons), but for every "
         "count the mask allows the difference is -2.0 to 6.0 percentage points (95% CI within -9.0 to 16.0; "
         "p ≤ 0.61), no clear difference can be shown",
@@ -105,7 +105,7 @@ def test_primary_sentence_follows_the_ci(case):
     assert rout.primary_sentence(rows, "en") == \
         f"**Primary outcome: Employed.** Difference intervention − control (95% CI): {en}."
     assert rout.primary_sentence(rows, "da") == \
-        f"**Primært effektmål: Employed.** Forskel indsats − kontrol (95% CI): {da}."
+        f"**Primært effektmål: Employed.** Forskel indsats − kontrol (95 %-KI): {da}."
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -127,7 +127,7 @@ def test_report_items(result, demo_study):
     assert text.markdown.startswith("**Primary outcome: Employed")
     fig = outcomes_report.forest_figure(result, demo_study, "da")
     assert isinstance(fig, Figure) and fig.check.passed and fig.key == "outcome_forest"
-    assert fig.figure.axes[0].get_xlabel() == "Forskel, indsats − kontrol (%-point, 95% CI)"
+    assert fig.figure.axes[0].get_xlabel() == "Forskel, indsats − kontrol (%-point, 95 %-KI)"
     qt = questionnaires_report.questionnaire_table(result, demo_study, "en")
     assert qt.key == "questionnaire_table" and qt.check.masked > 0
     qc = questionnaires_report.counts_table(result, demo_study, "en")

@@ -79,3 +79,57 @@ def test_missing_chromium_says_what_to_install(monkeypatch, tmp_path):
 def test_cli_without_report_names_the_command(tmp_path, capsys):
     code = pdf.main(["--study", "demo", "--html", str(tmp_path / "none.html")])
     assert code == 2 and "make report" in capsys.readouterr().err
+
+
+CONTENTS_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><style>
+@page { size: A4; margin: 18mm; @bottom-right { content: counter(page) " / " counter(pages); } }
+h2 { break-before: page; }
+</style></head><body><main>
+<nav class="rpt-toc"><h2 style="break-before: auto">Contents</h2><ol>
+<li><a href="#sec-1"><span class="rpt-secnum">1</span> Alpha</a></li>
+<li><a href="#sec-2"><span class="rpt-secnum">2</span> Bravo</a>
+  <ol><li><a href="#sec-2-1"><span class="rpt-secnum">2.1</span> Bravo tail</a></li></ol></li>
+<li><a href="#sec-3"><span class="rpt-secnum">3</span> Charlie</a></li>
+</ol></nav>
+<h2 id="sec-1"><span class="rpt-secnum">1</span> Alpha</h2><p>one page</p>
+<h2 id="sec-2"><span class="rpt-secnum">2</span> Bravo</h2><div style="height: 2400px">two and a half pages</div>
+<h3 id="sec-2-1"><span class="rpt-secnum">2.1</span> Bravo tail</h3><p>after the tall block</p>
+<h2 id="sec-3"><span class="rpt-secnum">3</span> Charlie</h2><p>last</p>
+</main></body></html>"""
+
+
+@needs_chromium
+def test_contents_list_has_the_right_page_numbers_and_links(tmp_path):
+    """Issue 18.8: two prints put each heading's page into the contents; the entries stay links."""
+    from pypdf import PdfReader
+
+    html = tmp_path / "toc.html"
+    html.write_text(CONTENTS_PAGE, encoding="utf-8")
+    out = pdf.print_pdf(html, tmp_path / "toc.pdf")
+    reader = PdfReader(out)
+    texts = [p.extract_text() for p in reader.pages]
+    # where each heading really is (its text at the start of a line of that page)
+    actual = {name: next(i + 1 for i, t in enumerate(texts) if i > 0 and any(
+        line.strip() == f"{num} {name}" for line in t.splitlines())) for num, name in
+        (("1", "Alpha"), ("2", "Bravo"), ("2.1", "Bravo tail"), ("3", "Charlie"))}
+    assert actual == {"Alpha": 2, "Bravo": 3, "Bravo tail": 5, "Charlie": 6}, actual
+    assert pdf.heading_pages(out) == {"sec-1": 2, "sec-2": 3, "sec-2-1": 5, "sec-3": 6}
+    # the contents page shows those numbers, one per entry, in the entries' order
+    contents = [line.strip() for line in texts[0].splitlines()]
+    assert [line for line in contents if line.isdigit()] == [str(actual[n]) for n in
+                                                            ("Alpha", "Bravo", "Bravo tail", "Charlie")], contents
+    links = [a.get_object() for a in reader.pages[0].get("/Annots") or []]
+    assert sorted(str(a["/Dest"]) for a in links if a.get("/Subtype") == "/Link") == [
+        "/sec-1", "/sec-2", "/sec-2-1", "/sec-3"]
+    assert not list(tmp_path.glob(".toc.*.print.html"))  # the print copy is removed
+
+
+def test_page_numbers_go_into_the_contents_without_chromium():
+    text = pdf.with_page_numbers(CONTENTS_PAGE, {"sec-1": 2, "sec-2": 3, "sec-2-1": 5, "sec-3": 12})
+    from bs4 import BeautifulSoup
+
+    spans = [s.get_text() for s in BeautifulSoup(text, "html.parser").select("nav.rpt-toc .rpt-toc-page")]
+    assert spans == ["2", "3", "5", "12"]
+    placeholders = BeautifulSoup(pdf.with_page_numbers(CONTENTS_PAGE, None), "html.parser")
+    assert [s.get_text() for s in placeholders.select(".rpt-toc-page")] == ["00"] * 4
+    assert pdf.with_page_numbers("<p>no contents</p>", None) == "<p>no contents</p>"

@@ -207,7 +207,7 @@ def test_appendix_and_summary_notebooks_run_and_assemble(sandbox):
     html = result.html.read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
     sections = [h.get_text(" ", strip=True) for h in soup.select("h2.rpt-section")]
-    assert sections == ["1 Methods", "2 Provenance", "3 Disclosure checklist"]
+    assert sections == ["1 Methods", "2 Provenance", "3 Reporting checklist (STROBE and RECORD)", "4 Disclosure checklist"]
     subs = [h.get_text(" ", strip=True) for h in soup.select("h3")]
     assert subs[:6] == ["1.1 Study design, index week and eligibility", "1.2 Matching", "1.3 Outcome definitions",
                         "1.4 Estimators and tests", "1.5 Disclosure control", "1.6 Software"]

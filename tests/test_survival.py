@@ -600,11 +600,11 @@ def test_rmst_note_names_the_interval_that_was_used_in_both_languages(demo_study
     en = survival_report.rmst_table(few, demo_study, "en").note
     da = survival_report.rmst_table(few, demo_study, "da").note
     assert en == "CI: Greenwood (independent groups); 5 bootstrap draws over matched sets (study seed + 2)."
-    assert da == "CI: Greenwood; 5 bootstrap-træk over matchede sæt (studiets seed + 2)."
+    assert da == "KI: Greenwood; 5 bootstrap-træk over matchede sæt (studiets seed + 2)."
     many = survival_stage.summarise(sv.analyse(tte, _study(demo_study, bootstrap_draws=40)), demo_study)
     assert many.rmst_ci_bootstrap
     assert survival_report.rmst_table(many, demo_study, "da").note.startswith(
-        "CI: bootstrap over matchede sæt (percentil); 40 bootstrap-træk")
+        "KI: bootstrap over matchede sæt (percentil); 40 bootstrap-træk")
     assert survival_report.rmst_table(many, demo_study, "en").note.startswith(
         "CI: bootstrap over matched sets (percentile); 40 bootstrap draws")
 
@@ -672,7 +672,7 @@ def test_danish_text_has_decimal_commas_and_catalogue_labels(demo_study):
     en = survival_report.hr_text(result, study, "en").markdown
     assert f"(hazard ratio {hr:.2f}, 95% CI {result.hr_ci_low:.2f} to {result.hr_ci_high:.2f}" in en
     med = survival_report.medians_table(result, study, "da").frame
-    assert list(med.columns) == ["Gruppe", "Median, uger (rundet op til 4 uger)", "95% CI"]
+    assert list(med.columns) == ["Gruppe", "Median, uger (rundet op til 4 uger)", "95 %-KI"]
     assert list(med["Gruppe"]) == ["Kontrol", "Indsats", "Log-rank"]
     assert med.iloc[2, 1] == f"chi2 = {result.logrank_chi2:.2f}".replace(".", ",")
     fixed = survival_report.fixed_times_table(result, study, "en").frame

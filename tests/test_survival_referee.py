@@ -319,19 +319,19 @@ HR_CASES = {
         "ratio 1.82, 95% CI 0.87 to 3.79, p = 0.111; Cox model stratified by matched set): the data are "
         "compatible with a rate in the intervention group from 0.87 to 3.79 times that of the control group.",
         "Der er ingen klar forskel mellem grupperne i raten af overgang til varig selvforsørgelse (hazard ratio "
-        "1,82, 95% CI 0,87 til 3,79, p = 0,111; Cox-model stratificeret på matchet sæt): data er forenelige med en "
+        "1,82, 95 %-KI 0,87 til 3,79, p = 0,111; Cox-model stratificeret på matchet sæt): data er forenelige med en "
         "rate i indsatsgruppen fra 0,87 til 3,79 gange kontrolgruppens.")),
     "above": (dict(hr=2.31, hr_ci_low=1.2, hr_ci_high=4.45, hr_p=0.012), (
         "The rate of reaching lasting self-support was 2.31 times as high in the intervention group as in the "
         "control group (hazard ratio 2.31, 95% CI 1.20 to 4.45, p = 0.012; Cox model stratified by matched set).",
         "Raten af overgang til varig selvforsørgelse var 2,31 gange så høj i indsatsgruppen som i kontrolgruppen "
-        "(hazard ratio 2,31, 95% CI 1,20 til 4,45, p = 0,012; Cox-model stratificeret på matchet sæt).")),
+        "(hazard ratio 2,31, 95 %-KI 1,20 til 4,45, p = 0,012; Cox-model stratificeret på matchet sæt).")),
     "below": (dict(hr=0.5, hr_ci_low=0.3, hr_ci_high=0.83, hr_p=0.007, cox_method="cluster"), (
         "The rate of reaching lasting self-support was lower in the intervention group than in the control "
         "group, 0.50 times the control group's rate (hazard ratio 0.50, 95% CI 0.30 to 0.83, p = 0.007; Cox model "
         "with matched-set clustered robust errors).",
         "Raten af overgang til varig selvforsørgelse var lavere i indsatsgruppen end i kontrolgruppen, 0,50 gange "
-        "kontrolgruppens rate (hazard ratio 0,50, 95% CI 0,30 til 0,83, p = 0,007; Cox-model med robuste fejl "
+        "kontrolgruppens rate (hazard ratio 0,50, 95 %-KI 0,30 til 0,83, p = 0,007; Cox-model med robuste fejl "
         "klynget på matchet sæt).")),
 }
 
@@ -355,7 +355,7 @@ RMST_CASES = {
         "self-support: the difference in weeks after reaching it (intervention minus control) is 28.9, 95% CI "
         "-11.0 to 66.3." + RMST_TAIL_EN,
         "Inden for de første 260 uger er der ingen klar forskel mellem grupperne i tiden til varig "
-        "selvforsørgelse: forskellen i uger efter at have nået den (indsats minus kontrol) er 28,9, 95% CI -11,0 "
+        "selvforsørgelse: forskellen i uger efter at have nået den (indsats minus kontrol) er 28,9, 95 %-KI -11,0 "
         "til 66,3." + RMST_TAIL_DA)),
     "above": (dict(rmst_difference_ci_low=3.2, cif_weeks_after_difference=24.7), (
         "Within the first 260 weeks the intervention group reached lasting self-support on average 28.9 weeks "
@@ -363,14 +363,14 @@ RMST_CASES = {
         "competing events are not treated as censoring (Aalen-Johansen) the difference is 24.7 weeks."
         + RMST_TAIL_EN,
         "Inden for de første 260 uger nåede indsatsgruppen i gennemsnit varig selvforsørgelse 28,9 uger tidligere "
-        "end kontrolgruppen (forskel 28,9 uger efter at have nået den, 95% CI 3,2 til 66,3); når konkurrerende "
+        "end kontrolgruppen (forskel 28,9 uger efter at have nået den, 95 %-KI 3,2 til 66,3); når konkurrerende "
         "hændelser ikke censureres (Aalen-Johansen), er forskellen 24,7 uger." + RMST_TAIL_DA)),
     "below": (dict(rmst_difference_weeks=-12.5, rmst_difference_ci_low=-20.0, rmst_difference_ci_high=-4.0), (
         "Within the first 260 weeks the intervention group reached lasting self-support on average 12.5 weeks "
         "later than the control group (difference in weeks after reaching it -12.5, 95% CI -20.0 to -4.0)."
         + RMST_TAIL_EN,
         "Inden for de første 260 uger nåede indsatsgruppen i gennemsnit varig selvforsørgelse 12,5 uger senere "
-        "end kontrolgruppen (forskel -12,5 uger efter at have nået den, 95% CI -20,0 til -4,0)." + RMST_TAIL_DA)),
+        "end kontrolgruppen (forskel -12,5 uger efter at have nået den, 95 %-KI -20,0 til -4,0)." + RMST_TAIL_DA)),
 }
 
 

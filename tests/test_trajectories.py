@@ -384,7 +384,7 @@ def test_investment_citation_states_the_weeks_the_investment_rests_on(hand_made)
     ci_da = f"{r.ci_low:.1f} til {r.ci_high:.1f}".replace(".", ",")
     assert report.investment_citation(result, study, "da").markdown == (
         "Besparelsen hviler på de uger, hver gruppe var uden ydelse: i det første år efter indeksugen var "
-        f"indsatsgruppen selvforsørget 25,9 uger mere pr. person end de matchede kontrolpersoner (95% CI {ci_da}; "
+        f"indsatsgruppen selvforsørget 25,9 uger mere pr. person end de matchede kontrolpersoner (95 %-KI {ci_da}; "
         "32,5 mod 6,6 uger; [[ref:trajectories_weeks]]).")
     study.investment.horizon_years = 5
     assert "over the first 5 years after" in report.investment_citation(result, study, "en").markdown

@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 import string
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
@@ -180,3 +181,63 @@ def join_and(items: list[str], language: str) -> str:
 def group_label(group: str, language: str) -> str:
     """Display name of a study group (``intervention`` / ``control``), defined once in the catalogue."""
     return tr(f"group.{group}", language)
+
+
+# ------------------------------------------------------------ English-formatted numbers -> Danish
+#: A number as Python prints it: thousands commas (``12,345``) and/or a decimal point (``0.05``), then an optional %.
+_EN_NUMBER_SAFE = re.compile(r"(?<![\w.,])([1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+)(?![.\d]*\.\d)(?![\w])(\s?%)?"
+                             r"|(?<![\w.,])(\d+)(%)")
+
+
+def localise(text: str, language: str) -> str:
+    """``text`` whose numbers were written the English way (``1,234.5``, ``0.05``, ``12%``) in ``language``.
+
+    Danish gets a decimal comma, a thousands point and a space before ``%`` (``1.234,5``,
+    ``0,05``, ``12 %``), as :func:`number`, :func:`count` and :func:`percent` write them.
+    Versions and dotted codes (``3.11.7``), dates and words are left alone. For text built
+    with f-strings (tables of estimates, tick labels); text built with :func:`number` is
+    already right and must not be passed again (``20.000`` would be read as twenty).
+
+    Examples
+    --------
+    >>> localise("7.2 (-1.6 to 16.0); p = 0.055; 12,345 persons; 14.3%; Python 3.11.7", "da")
+    '7,2 (-1,6 to 16,0); p = 0,055; 12.345 persons; 14,3 %; Python 3.11.7'
+    >>> localise("0.8", "en")
+    '0.8'
+    """
+    if language != "da" or not isinstance(text, str):
+        return text
+
+    def repl(m: re.Match) -> str:
+        if m.group(3) is not None:  # a whole number with a percent sign
+            return f"{m.group(3)} %"
+        digits = m.group(1).replace(",", "\0").replace(".", ",").replace("\0", ".")
+        return digits + (" %" if m.group(2) else "")
+
+    return _EN_NUMBER_SAFE.sub(repl, text)
+
+
+def spaced_percent(text: str, language: str) -> str:
+    """Danish ``14,3 %`` for ``14,3%`` (a space before every percent sign that follows a digit); other text as is.
+
+    >>> spaced_percent("12 / 96 (12,5%); 95%-KI", "da"), spaced_percent("12.5%", "en")
+    ('12 / 96 (12,5 %); 95 %-KI', '12.5%')
+    """
+    if language != "da" or not isinstance(text, str):
+        return text
+    return re.sub(r"(\d)%", r"\1 %", text)
+
+
+def localise_frame(frame, language: str):
+    """A copy of a table whose text cells (and column names) hold English-formatted numbers, in ``language``.
+
+    Only text columns change; numeric columns keep their dtype (an ``Int64`` column stays whole).
+    """
+    if language != "da":
+        return frame
+    out = frame.copy()
+    for j in range(out.shape[1]):
+        if out.dtypes.iloc[j] == object:
+            out.iloc[:, j] = out.iloc[:, j].map(lambda v: localise(v, language))
+    out.columns = [localise(c, language) for c in out.columns]
+    return out

@@ -234,7 +234,8 @@ def _level_labels(persons: pd.DataFrame, covs: list[str], language: str) -> dict
                 out[variable][int(level)] = text
     for c in ("benefit_category", "benefit_subcategory", "activity"):
         if c in covs:
-            out[c] = {lv: str(lv).replace("_", " ") for lv in persons[c].dropna().unique()}
+            out[c] = {lv: _label(f"outcome_rules.subcategory.{lv}", str(lv).replace("_", " "), language)
+                      if c == "benefit_subcategory" else str(lv).replace("_", " ") for lv in persons[c].dropna().unique()}
     return out
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers import disclosure
-from helpers.core.i18n import count, tr
+from helpers.core.i18n import catalogue, count, number, tr
 from helpers.disclosure.ingest import category_shares, mask_unknown_codes
 from helpers.ingest.result import IngestResult
 from helpers.report.items import Figure, Table, Text
@@ -75,7 +75,7 @@ def read_table(result: IngestResult, study, language: str | None = None) -> Tabl
          f"{r.first_month} – {r.last_month}" if r.months else tr("ingest.read.months_none", lang)),
         (tr("ingest.read.residence", lang), r.residence_rows, ""),
     ]
-    rows += [(tr("ingest.read.form", lang, name=name), n, "") for name, n in r.forms.items()]
+    rows += [(tr("ingest.read.form", lang, name=form_name(name, lang)), n, "") for name, n in r.forms.items()]
     frame = pd.DataFrame(rows, columns=["what", "count", "detail"])
     masked, check = disclosure.mask_counts(frame, ["count"], study.study.min_cell, item="ingest_read")
     return Table("ingest_read", masked.rename(columns={c: _col(c, lang) for c in frame.columns}), check)
@@ -109,10 +109,23 @@ def warnings_table(result: IngestResult, study, language: str | None = None) -> 
     return Table("ingest_warnings", masked.rename(columns={c: _col(c, lang) for c in frame.columns}), check)
 
 
+def form_name(name: str, language: str) -> str:
+    """Display name of a project form (``form.<name>``: Danish ``spørgeskemaer`` for ``questionnaires``)."""
+    return tr(f"form.{name}", language) if f"form.{name}" in catalogue() else name
+
+
+def input_kind(kind: str, language: str) -> str:
+    """Display name of an input's kind in the ingest manifest (``dream``, ``form:<name>``)."""
+    if kind.startswith("form:"):
+        return tr("input_kind.form", language, name=form_name(kind[len("form:"):], language))
+    return tr(f"input_kind.{kind}", language) if f"input_kind.{kind}" in catalogue() else kind
+
+
 def manifest_table(result: IngestResult, study, language: str | None = None) -> Table:
     """Inputs of the ingest: file, kind, SHA-256 prefix (8 hex characters), size and rows."""
     lang = _lang(study, language)
-    rows = [(i["path"], i["kind"], i["sha256"][:8] + "…", round(i["bytes"] / 1e6, 3), i["rows"])
+    rows = [(i["path"], input_kind(i["kind"], lang), i["sha256"][:8] + "…", number(i["bytes"] / 1e6, 3, lang),
+             i["rows"])
             for i in _manifest(result)["inputs"]]
     frame = pd.DataFrame(rows, columns=["file", "kind", "sha256", "size_mb", "rows"])
     masked, check = disclosure.mask_counts(frame, ["rows"], study.study.min_cell, item="ingest_manifest")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.config.schema.investment import InvestmentConfig
-from helpers.core.i18n import tr
+from helpers.core.i18n import localise, tr
 from helpers.investment.analysis import InvestmentAnalysis
 from helpers.investment.refusion import STEPS_2016
 from helpers.report.investment_format import (
@@ -122,15 +122,15 @@ def general_assumption_rows(inv: InvestmentConfig, costs: pd.DataFrame, language
     rows.append((_a("effect", L), _a(effect, L), "", ""))
     s = inv.sensitivity
     retention = inv.extrapolate_years > 0
-    rows.append((_a("uncertainty", L),
-                 _a("uncertainty_value", L, bootstrap=inv.bootstrap_draws, monte_carlo=inv.monte_carlo_draws,
+    rows.append((_a("uncertainty", L),  # the settings are floats: localise gives 0,8 in Danish
+                 localise(_a("uncertainty_value", L, bootstrap=inv.bootstrap_draws, monte_carlo=inv.monte_carlo_draws,
                     p_low=s.prices[0], p_high=s.prices[1], c_low=s.costs[0], c_high=s.costs[1])
-                 + (_a("uncertainty_retention", L, low=s.retention[0], high=s.retention[1]) if retention else ""),
+                 + (_a("uncertainty_retention", L, low=s.retention[0], high=s.retention[1]) if retention else ""), L),
                  "", ""))
     rows.append((_a("one_way", L),
-                 _a("one_way_value", L, p_low=s.prices[0], p_high=s.prices[1], c_low=s.costs[0], c_high=s.costs[1],
+                 localise(_a("one_way_value", L, p_low=s.prices[0], p_high=s.prices[1], c_low=s.costs[0], c_high=s.costs[1],
                     d_low=s.discount_rate[0], d_high=s.discount_rate[1], level=s.effect_level)
-                 + (_a("one_way_retention", L, low=s.retention[0], high=s.retention[1]) if retention else ""),
+                 + (_a("one_way_retention", L, low=s.retention[0], high=s.retention[1]) if retention else ""), L),
                  "", ""))
     return rows
 

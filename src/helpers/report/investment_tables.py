@@ -138,7 +138,7 @@ def tornado_table(analysis: InvestmentAnalysis, language: str) -> pd.DataFrame:
         if row.parameter == "effect":
             return tr("investment.bootstrap_ci", L)
         if row.parameter == "discount_rate":
-            return _range(f"{row.low:.1%}", f"{row.high:.1%}")
+            return _range(fmt_pct(row.low, L), fmt_pct(row.high, L))
         return _range(fmt_number(row.low, L, 2), fmt_number(row.high, L, 2))
 
     return pd.DataFrame({

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from helpers.config.schema.investment import InvestmentConfig, ProjectionConfig
-from helpers.core.i18n import tr
+from helpers.core.i18n import number, tr
 from helpers.investment.analysis import InvestmentAnalysis
 from helpers.investment.notes import Note
 from helpers.investment.projection import Reconciliation
@@ -112,8 +112,8 @@ def projection_note(note: Note, cfg: ProjectionConfig, language: str) -> str:
     if note.key == "timing":
         return tr(key, L, cells=f["cells"], totals=", ".join(_thousands(v) for v in f["totals"]))
     if note.key == "deadweight":
-        persons = ", ".join(tr("investment.projection.note.deadweight_persons", L,
-                               n=_thousands(v) if v >= 1 else v, outcome=cfg.outcomes[o].label(L))
+        persons = ", ".join(tr("investment.projection.note.deadweight_persons." + ("one" if v == 1 else "many"), L,
+                               n=_thousands(v) if v >= 1 else number(v, 1, L), outcome=cfg.outcomes[o].label(L))
                             for o, v in f["persons"].items())
         return tr(key, L, persons=persons, totals=", ".join(_thousands(v) for v in f["totals"]),
                   total=_thousands(f["total"]), stated_total=_thousands(f["stated_total"]))

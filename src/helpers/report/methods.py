@@ -9,8 +9,9 @@ from __future__ import annotations
 import platform
 import sys
 
-from helpers.core.i18n import join_and, short, tr
+from helpers.core.i18n import catalogue, join_and, short, tr
 from helpers.ingest.result import IngestResult
+from helpers.report.cohort import covariate_label
 from helpers.report.items import Text
 from helpers.report.outcome_rules import outcome_rules_text
 from helpers.report.robustness import methods_text as robustness_methods
@@ -21,12 +22,18 @@ def _lang(study, language: str | None) -> str:
     return language or study.study.language
 
 
+def _benefits(names, language: str) -> str:
+    """Display names of benefit subcategories (``outcome_rules.subcategory.<name>``), not their codes."""
+    keys = [f"outcome_rules.subcategory.{n}" for n in names]
+    return join_and([tr(k, language) if k in catalogue() else n for k, n in zip(keys, names, strict=True)], language)
+
+
 def design(study, language: str | None = None) -> Text:
     """Data, index week and eligibility, from ``data`` and ``cohort``."""
     lang = _lang(study, language)
     c = study.cohort
     muni = ", ".join(str(m) for m in c.municipality) or tr("methods.any_municipality", lang)
-    subs = ", ".join(c.target_subcategories)
+    subs = _benefits(c.target_subcategories, lang)
     if c.control_municipalities:
         resident = tr("methods.design.resident_with_controls", lang, muni=muni,
                       controls=", ".join(str(m) for m in c.control_municipalities))
@@ -42,7 +49,7 @@ def design(study, language: str | None = None) -> Text:
     ]
     if c.max_weeks_cash_benefit is not None:
         rules.append(tr("methods.design.cash_max", lang, max_weeks=c.max_weeks_cash_benefit,
-                        cash=", ".join(c.cash_subcategories), lookback=c.cash_benefit_lookback_weeks))
+                        cash=_benefits(c.cash_subcategories, lang), lookback=c.cash_benefit_lookback_weeks))
     keep = tr(f"methods.design.failing_{c.intervention_failing_criteria}", lang)
     pool = tr(f"methods.design.pool_{c.controls_from}", lang)
     return Text("\n".join([
@@ -101,11 +108,12 @@ def matching(study, language: str | None = None) -> Text:
     else:
         cal = (tr("methods.matching.caliper", lang, caliper=short(m.caliper, lang), distance=m.distance) if m.caliper
                else tr("methods.matching.no_caliper", lang))
-        exact = ", ".join(m.exact)
+        exact = "; ".join(covariate_label(c, None, lang) for c in m.exact)
         within = tr("methods.matching.within", lang, exact=exact) if exact else ""
         key = "methods.matching.mahalanobis" if m.distance == "mahalanobis" else "methods.matching.propensity"
-        text = tr(key, lang, ratio=ratio, repl=repl, covariates=", ".join(m.covariates), within=within, caliper=cal,
-                  order=m.order, distance=m.distance)
+        covariates = "; ".join(covariate_label(c, None, lang) for c in m.covariates)  # display names, not columns
+        text = tr(key, lang, ratio=ratio, repl=repl, covariates=covariates, within=within, caliper=cal,
+                  order=tr(f"methods.matching.order.{m.order}", lang), distance=m.distance)
     return Text(text + tr("methods.matching.weights", lang, threshold=short(m.smd_threshold, lang)))
 
 
@@ -129,7 +137,7 @@ def tests(study, language: str | None = None) -> Text:
                          retention=short(inv.retention, lang)) if inv.extrapolate_years else ""),
         actors=actors, draws=inv.monte_carlo_draws)
     items = [
-        tr("methods.tests.proportions", lang, primary=o.primary,
+        tr("methods.tests.proportions", lang, primary=o.definitions[o.primary].label(lang),
            multiplicity=tr(f"methods.tests.multiplicity.{o.multiplicity}", lang),
            headline=tr("methods.tests.headline_clustered", lang) if o.headline == "clustered" else ""),
         survival,

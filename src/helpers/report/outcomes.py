@@ -19,7 +19,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from helpers.core.i18n import tr
+from helpers.core.i18n import localise_frame, tr
 from helpers.disclosure import SECONDARY_MASK, Check
 from helpers.disclosure.outcomes import (
     comparison_check,
@@ -227,7 +227,7 @@ def format_comparison_table(rows: pd.DataFrame, min_cell: int, *, language: str 
             row[_col("p_weighted", lang)] = format_p(r["p_weighted"])
         row[_col("p_adjusted", lang)] = "–" if r["role"] == "primary" else format_p(r["p_adjusted"])
         out_rows.append(row)
-    frame = pd.DataFrame(out_rows)
+    frame = localise_frame(pd.DataFrame(out_rows), lang)  # decimal comma in Danish
     return Table(item, frame, comparison_check(rows, keep_estimates=keep_estimates, item=item), note=note)
 
 

@@ -9,6 +9,14 @@ Why Chromium rather than nbconvert's ``webpdf`` or LaTeX: ``webpdf`` drives Play
 browser download is not reachable on research servers; LaTeX renders HTML tables as
 monospaced text. Chromium prints the same page a reviewer sees, honours the report's
 ``@page { size: A4 }`` and ``break-inside: avoid`` rules, and needs no Python package.
+
+The contents list gets page numbers. Chromium cannot count pages for CSS ``target-counter()``,
+so :func:`print_pdf` prints twice: the first PDF tells, through the named destination Chromium
+writes for every heading a link points to, on which page each heading landed
+(:func:`heading_pages`, with pypdf); the second print has those numbers in the contents list
+(:func:`with_page_numbers`; the first print reserves their room, so nothing moves). A third
+print follows only if the numbers still changed. The contents entries stay links to their
+headings, and every page carries its number (``@page`` margin box in ``report.css``).
 """
 
 from __future__ import annotations
@@ -22,8 +30,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.core import paths  #: Executables tried in order.
+from bs4 import BeautifulSoup
+from pypdf import PdfReader
 
+from helpers.core import paths
+
+#: Executables tried in order.
 CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 #: Environment variable naming a Chromium executable explicitly.
 CHROMIUM_ENV = "DREAM_EVAL_CHROMIUM"
@@ -122,8 +134,85 @@ def _run(args: list[str], target: Path, *, chromium: str | None = None, timeout:
     return BrowserRun(proc.returncode, proc.stdout, proc.stderr)
 
 
+#: Links of the report's contents list (helpers.report.assemble._toc) and the page-number span added to each.
+TOC_LINKS = "nav.rpt-toc a[href^='#']"
+PAGE_CLASS = "rpt-toc-page"
+#: Printed only: the page number at the right of its contents line.
+PAGE_CSS = (f"nav.rpt-toc li > a {{ display: block; }} nav.rpt-toc .{PAGE_CLASS} {{ float: right; "
+            "font-variant-numeric: tabular-nums; color: #5a6470; padding-left: 0.6em; }")
+#: Prints at most this often to settle the contents' page numbers.
+MAX_PRINTS = 3
+
+
+def heading_pages(pdf: str | os.PathLike) -> dict[str, int]:
+    """``{element id: page number (1-based)}`` of every named destination of a PDF Chromium printed.
+
+    Chromium writes one destination per element an internal link points to (the headings of the
+    contents list), named after its id.
+    """
+    reader = PdfReader(str(pdf))
+    return {str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1
+            for name, dest in reader.named_destinations.items()}
+
+
+def with_page_numbers(text: str, pages: dict[str, int] | None, width: int = 2) -> str:
+    """The page ``text`` with a page number after every contents entry (``pages=None``: ``width`` placeholders).
+
+    Returns ``text`` unchanged when it has no contents list.
+    """
+    soup = BeautifulSoup(text, "html.parser")
+    links = soup.select(TOC_LINKS)
+    if not links:
+        return text
+    for a in links:
+        span = a.find("span", class_=PAGE_CLASS)
+        if span is None:
+            span = soup.new_tag("span", attrs={"class": PAGE_CLASS})
+            a.insert(0, span)  # floated right, so first in the line box
+        number = None if pages is None else pages.get(a["href"][1:])
+        span.string = "0" * width if number is None else str(number)
+    style = soup.new_tag("style")
+    style.string = PAGE_CSS
+    (soup.head or soup).append(style)
+    return str(soup)
+
+
+def _print_once(html: Path, out: Path, chromium: str | None) -> None:
+    if out.exists():
+        out.unlink()
+    run = _run(["--no-pdf-header-footer", f"--print-to-pdf={out}"], html, chromium=chromium)
+    if not out.exists() or out.stat().st_size == 0:
+        errors = "\n".join(line for line in run.stderr.splitlines() if "dbus" not in line)[-1500:]
+        raise PrintFailed(f"Chromium wrote no PDF for {html} (exit {run.returncode}):\n{errors}")
+
+
+def _print_with_contents(html: Path, out: Path, chromium: str | None) -> dict[str, int]:
+    """Print ``html`` to ``out`` with the contents' page numbers filled in; return them ({} without contents)."""
+    text = html.read_text(encoding="utf-8")
+    if text == with_page_numbers(text, None):  # no contents list
+        _print_once(html, out, chromium)
+        return {}
+    # a copy next to the report (same folder, same relative paths), removed afterwards
+    fd, name = tempfile.mkstemp(prefix=f".{html.stem}.", suffix=".print.html", dir=html.parent)
+    os.close(fd)
+    page = Path(name)
+    try:
+        pages: dict[str, int] | None = None
+        for _ in range(MAX_PRINTS):
+            width = 2 if pages is None else max(len(str(max(pages.values(), default=1))), 1)
+            page.write_text(with_page_numbers(text, pages, width), encoding="utf-8")
+            _print_once(page, out, chromium)
+            found = heading_pages(out)
+            if found == pages:
+                break
+            pages = found
+        return pages or {}
+    finally:
+        page.unlink(missing_ok=True)
+
+
 def print_pdf(html: str | os.PathLike, pdf: str | os.PathLike, *, chromium: str | None = None) -> Path:
-    """Print ``html`` to ``pdf`` (A4 from the page's CSS, no header/footer), atomically.
+    """Print ``html`` to ``pdf`` (A4 from the page's CSS, page numbers in the contents), atomically.
 
     Raises
     ------
@@ -140,11 +229,7 @@ def print_pdf(html: str | os.PathLike, pdf: str | os.PathLike, *, chromium: str 
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        tmp_path.unlink()
-        run = _run(["--no-pdf-header-footer", f"--print-to-pdf={tmp_path}"], html, chromium=chromium)
-        if not tmp_path.exists() or tmp_path.stat().st_size == 0:
-            errors = "\n".join(line for line in run.stderr.splitlines() if "dbus" not in line)[-1500:]
-            raise PrintFailed(f"Chromium wrote no PDF for {html} (exit {run.returncode}):\n{errors}")
+        _print_with_contents(html, tmp_path, chromium)
         os.replace(tmp_path, pdf)
     finally:
         if tmp_path.exists():

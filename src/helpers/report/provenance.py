@@ -251,8 +251,9 @@ def git_sentence(state: dict[str, Any], language: str) -> str:
         return tr("provenance.git.none", language)
     commit = state["commit"][:12]
     if state.get("dirty"):
-        return tr("provenance.git.dirty", language, commit=commit, branch=state.get("branch"),
-                  changed=state.get("changed_files"))
+        n = state.get("changed_files") or 0
+        changes = tr("provenance.git.changes." + ("one" if n == 1 else "many"), language, n=n)
+        return tr("provenance.git.dirty", language, commit=commit, branch=state.get("branch"), changes=changes)
     return tr("provenance.git.clean", language, commit=commit, branch=state.get("branch"))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers.core.i18n import catalogue, tr
+from helpers.core.i18n import catalogue, localise_frame, tr
 from helpers.disclosure import SECONDARY_MASK, is_small
 from helpers.disclosure.outcomes import mask_label, questionnaire_check
 from helpers.report.items import Table, Text
@@ -130,7 +130,7 @@ def format_questionnaire_table(
         row["p"] = SECONDARY_MASK if 0 < n_min < min_cell else format_p(r["ancova_p"])
         out.append(row)
     check = questionnaire_check(results, min_cell, item=item, counts=("n_complete",))
-    return Table(item, pd.DataFrame(out), check, note=note)
+    return Table(item, localise_frame(pd.DataFrame(out), lang), check, note=note)  # decimal comma in Danish
 
 
 def _col(name: str, lang: str) -> str:

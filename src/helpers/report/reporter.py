@@ -35,6 +35,7 @@ from helpers.core import atomic, i18n, paths, spreadsheet  # noqa: E402
 from helpers.core.i18n import tr  # noqa: E402
 from helpers.disclosure import Check, check_table, combine  # noqa: E402
 from helpers.report.items import Figure, Table, Text  # noqa: E402
+from helpers.report.plots.ticks import localise_ticks  # noqa: E402
 
 #: Environment variable through which the runner points notebooks at its staging folder.
 OUTPUT_ENV = "DREAM_EVAL_OUTPUT_DIR"
@@ -42,6 +43,8 @@ OUTPUT_ENV = "DREAM_EVAL_OUTPUT_DIR"
 META_KEY = "dream_eval"
 #: Resolution of the PNG embedded in the HTML report (files on disk are 300 dpi).
 EMBED_DPI = 150
+#: Tables that quote the study file or the software as they are (no Danish number style).
+VERBATIM_TABLES = ("provenance_parameters", "provenance_versions")
 #: Cross-reference placeholder written by :meth:`Reporter.ref`, resolved by the assembler.
 REF_FORMAT = "[[ref:{key}]]"
 
@@ -170,6 +173,8 @@ class Reporter:
         """
         self._claim(key)
         cap = self._pick(caption)
+        if self.language == "da" and key not in VERBATIM_TABLES:
+            frame = _spaced_percent(frame)
         check = combine(check.item, check, check_table(frame, self.min_cell, item=check.item))
         safe = spreadsheet.neutralise(frame)  # no input text can run as a spreadsheet formula
         atomic.write_csv(self.output_dir / "tables" / f"{key}.csv", safe, index=index)
@@ -195,6 +200,7 @@ class Reporter:
         """Save (PNG 300 dpi and SVG) and display a figure that has passed disclosure control."""
         self._claim(key)
         cap = self._pick(caption)
+        localise_ticks(fig, self.language)  # 0,8 and 70 % on a Danish figure's axes
         with atomic.atomic_path(self.output_dir / "figures" / f"{key}.png") as tmp:
             fig.savefig(tmp, dpi=300, bbox_inches="tight", format="png")
         with atomic.atomic_path(self.output_dir / "figures" / f"{key}.svg") as tmp:
@@ -225,6 +231,17 @@ class Reporter:
         if isinstance(text, tuple):
             return self.t(*text)
         return text
+
+
+def _spaced_percent(frame: pd.DataFrame) -> pd.DataFrame:
+    """A Danish table with ``12,5 %`` and ``95 %-KI``: text cells and column names only; numbers keep their dtype."""
+    out = frame.copy()
+    for j in range(out.shape[1]):
+        if out.dtypes.iloc[j] == object:
+            out.iloc[:, j] = out.iloc[:, j].map(lambda v: i18n.spaced_percent(v, "da"))
+    if not isinstance(out.columns, pd.MultiIndex):
+        out.columns = [i18n.spaced_percent(c, "da") for c in out.columns]
+    return out
 
 
 def _png_width(png: bytes) -> int:

@@ -10,6 +10,8 @@ through :mod:`helpers.disclosure.survival`. The sentences need only the saved re
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -220,6 +222,27 @@ def fixed_times_table(result: SurvivalResult, study, language: str | None = None
     return Table(key, masked.rename(columns=names), check, note=tr("survival.note.fixed_times", lang))
 
 
+#: The Cox model's English remarks (helpers.stats.survival.cox) -> catalogue key (``survival.cox_note.<key>``).
+COX_NOTES = (
+    (re.compile(r"controls reused across matched sets \(matching with replacement\): robust variance clustered by "
+                r"matched set, sets sharing a control merged \((?P<clusters>\d+) clusters\)"), "reused"),
+    (re.compile(r"covariates constant within matched sets left out \(absorbed by the strata\): (?P<covariates>[^;]*)"),
+     "constant"),
+    (re.compile(re.escape("lifelines reported a convergence problem (few events or separation); read the estimate "
+                          "with care")), "convergence"),
+    (re.compile(r"the Cox model did not converge \((?P<reason>[^)]*)\)"), "not_converged"),
+    (re.compile(re.escape("no lasting self-support events in one group: the hazard ratio cannot be estimated")),
+     "no_events"),
+)
+
+
+def cox_note(note: str, language: str) -> str:
+    """The Cox model's remarks in ``language``: every remark the catalogue knows is written in its words."""
+    for pattern, key in COX_NOTES:
+        note = pattern.sub(lambda m, k=key: tr(f"survival.cox_note.{k}", language, **m.groupdict()), note or "")
+    return note
+
+
 def cox_table(result: SurvivalResult, study, language: str | None = None) -> Table:
     """Hazard ratios (primary and sensitivity model) with 95% CI and p; the model's remark as note."""
     lang = _lang(study, language)
@@ -244,7 +267,7 @@ def cox_table(result: SurvivalResult, study, language: str | None = None) -> Tab
     names = {name: _col(col, lang) for name, col in (("model", "model"), ("covariate", "covariate"),
                                                      ("hr", "hazard_ratio"), ("ci", "ci"), ("p", "p"),
                                                      ("events", "events"), ("n", "n"))}
-    return Table(key, frame.rename(columns=names), check, note=a.cox.note)
+    return Table(key, frame.rename(columns=names), check, note=cox_note(a.cox.note, lang))
 
 
 def ph_table(result: SurvivalResult, study, language: str | None = None) -> Table:

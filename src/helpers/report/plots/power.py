@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from helpers.core.i18n import tr
+from helpers.core.i18n import number, tr
 
 
 def power_curve_plot(
@@ -45,10 +45,12 @@ def power_curve_plot(
     if "normal" in curve:
         ax.plot(curve["n"], curve["normal"], ":", lw=1.4, color="#548235",
                 label=tr("power.figure.normal", language))
-    if target is not None:
-        ax.axhline(target, color="black", lw=0.8)
+    if target is not None:  # every line is in the legend (issue 18.8: no unexplained line style)
+        ax.axhline(target, color="black", lw=0.8, label=tr("power.figure.target", language,
+                                                           target=number(target, 2, language)))
     if planned_n is not None:
-        ax.axvline(planned_n, color="#888888", lw=0.8, ls="-.")
+        ax.axvline(planned_n, color="#888888", lw=0.8, ls="-.",
+                   label=tr("power.figure.planned_n", language, n=planned_n))
     ax.set_xlabel(tr("power.figure.xlabel", language))
     ax.set_ylabel(tr("power.figure.ylabel", language))
     ax.set_ylim(0, 1.01)
