@@ -88,7 +88,7 @@ def test_a_skipped_investment_leaves_the_mapping(demo_study, tmp_path):
                                           language="en")
     assert _row(skipped, "12e")["status"] == "reported" and "investment" not in _row(skipped, "12e")["where"]
     # with neither the survival section nor the investment, no sensitivity analysis is left: its reason says why
-    nbs = _notebooks(tmp_path, drop=["05_survival.ipynb"])
+    nbs = _notebooks(tmp_path, drop=["05_survival.ipynb", "08_robustness.ipynb"])
     none = checklist.checklist_mapping(demo_study, _run_folder(tmp_path / "c", skipped=["06_investment.ipynb"]),
                                        notebooks_dir=nbs, language="da")
     row = _row(none, "12e")
@@ -97,7 +97,10 @@ def test_a_skipped_investment_leaves_the_mapping(demo_study, tmp_path):
 
 
 def test_robustness_and_limitations_sections_are_picked_up_when_they_exist(demo_study, tmp_path):
-    before = checklist.checklist_mapping(demo_study, _run_folder(tmp_path / "a"), language="en")
+    (tmp_path / "without").mkdir()
+    without = _notebooks(tmp_path / "without", drop=["08_robustness.ipynb"])
+    before = checklist.checklist_mapping(demo_study, _run_folder(tmp_path / "a"), notebooks_dir=without,
+                                         language="en")
     assert _row(before, "12b")["status"] == "not_reported" and _row(before, "19")["status"] == "not_reported"
     assert _row(before, "19")["where"] == "the report has no limitations section"
     nbs = _notebooks(tmp_path, extra=[
