@@ -189,7 +189,7 @@ def code_assumptions_table(analysis: InvestmentAnalysis, inv: InvestmentConfig, 
     e = led.earnings
     rows.append((_a("earnings", L),
                  _a("earnings_value", L, wage=fmt_number(e.hourly_wage_dkk, L), hours=fmt_number(e.hours_per_week, L),
-                    w_low=inv.sensitivity.wage[0], w_high=inv.sensitivity.wage[1]),
+                    w_low=fmt_number(inv.sensitivity.wage[0], L, 2), w_high=fmt_number(inv.sensitivity.wage[1], L, 2)),
                  str(inv.price_year), inv.earnings.source))
     rows += general_assumption_rows(inv, costs, L, n_participants=analysis.n_intervention, effect="effect_net_cost")
     return _frame(rows, L)

@@ -16,6 +16,7 @@ import pandas as pd
 from helpers.core.i18n import number, tr
 from helpers.disclosure import Check
 from helpers.disclosure import robustness as disclosure
+from helpers.report.cohort import covariate_label
 from helpers.report.items import Figure, Table, Text
 from helpers.report.plots import robustness as plots
 from helpers.stages.robustness import Comparison, Effect, EValueRow, RobustnessResult
@@ -168,7 +169,7 @@ def checks_note(result: RobustnessResult, study, language: str | None = None) ->
     if result.evalue_rr is not None or result.evalue_hr is not None:
         parts.append(tr("robustness.note.evalue", lang, robust=number(ROBUST_EVALUE, 1, lang)))
     if result.adjusted_rd is not None:
-        parts.append(tr("robustness.note.adjusted", lang, covariates=", ".join(result.covariates) or "–"))
+        parts.append(tr("robustness.note.adjusted", lang, covariates="; ".join(covariate_label(c, None, lang) for c in result.covariates) or "–"))
     if result.placebo is not None:
         parts.append(tr("robustness.note.placebo", lang, shift=result.placebo.shift_weeks,
                         weeks=result.placebo.horizon_weeks))
