@@ -35,7 +35,7 @@ def _study(demo_study, **cohort_kw):
     """Demo settings with a short cash-benefit look-back so hand cases stay small."""
     c = demo_study.cohort.model_dump()
     c.update(dict(municipality=[183], age_min=18, age_max=65, min_weeks_on_transfers=52, transfers_lookback_weeks=52,
-                  max_weeks_cash_benefit=130, cash_benefit_lookback_weeks=156, programme_weeks=52))
+                  max_weeks_cash_benefit=130, cash_benefit_lookback_weeks=156, programme_weeks=52, control_exclusions=[]))
     c.update(cohort_kw)
     m = demo_study.matching.model_dump()
     m.update(method="exact", ratio=1, replace=False, strata={"age": [18, 66]}, exact=["sex"])

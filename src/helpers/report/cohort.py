@@ -30,7 +30,10 @@ from helpers.stages.cohort import CohortResult
 #: Groups in the order of the flow diagram's columns.
 GROUPS = ("intervention", "control")
 #: Rows of the flow diagram: the attrition stages shown together.
-FLOW_SLOTS = (("screening", "register"), ("linkage",), ("eligibility",), ("matching",), ("follow_up",), ("analysis",))
+FLOW_SLOTS = (("screening", "register"), ("linkage",), ("eligibility",), ("screening_proxy",), ("matching",),
+              ("follow_up",), ("analysis",))
+#: Stages whose side box has its own heading (``cohort.flow.head.<stage>``); others: "Excluded:".
+HEADED_STAGES = ("eligibility", "screening_proxy", "follow_up")
 #: Catalogue prefix of covariate levels with a label (``cohort.level.<variable>.<level>``).
 LEVEL_PREFIX = "cohort.level."
 
@@ -121,7 +124,7 @@ def flow_boxes(masked: pd.DataFrame, language: str, *, wrap: int = 38) -> list[F
                                     n=fmt(r["n_flagged"])))
             stage = part["stage"].iloc[-1]
             if lines:
-                head = tr(f"cohort.flow.head.{stage if stage in ('eligibility', 'follow_up') else 'other'}", language)
+                head = tr(f"cohort.flow.head.{stage if stage in HEADED_STAGES else 'other'}", language)
                 text = head + "\n" + "\n".join(_wrap("• " + ln, wrap) for ln in lines)
                 boxes.append(FlowBox(grp, slot, "side", text))
             if lines or stage == "analysis":
@@ -132,6 +135,8 @@ def flow_boxes(masked: pd.DataFrame, language: str, *, wrap: int = 38) -> list[F
                     key = "cohort.flow.eligible_candidates"
                 if stage == "eligibility" and grp == "intervention" and part["n_excluded"].map(_nonzero).sum() == 0:
                     key = "cohort.flow.checked_criteria"
+                if stage == "screening_proxy" and grp == "intervention":
+                    key = "cohort.flow.checked_proxies"
                 boxes.append(FlowBox(grp, slot, "main", _wrap(box(tr(key, language), part["n_after"].iloc[-1]), wrap)))
     return boxes
 

@@ -42,6 +42,9 @@ def design(study, language: str | None = None) -> Text:
     if c.max_weeks_cash_benefit is not None:
         rules.append(tr("methods.design.cash_max", lang, max_weeks=c.max_weeks_cash_benefit,
                         cash=", ".join(c.cash_subcategories), lookback=c.cash_benefit_lookback_weeks))
+    rules.extend(tr("methods.design.control_proxy_min" if r.min_weeks > 1 else "methods.design.control_proxy", lang, reason=tr(f"cohort.reason.{r.reason}", lang).lower(),
+                    codes=_proxy_selection(r, lang), weeks=r.weeks_before, min_weeks=r.min_weeks)
+                 for r in c.control_exclusions)
     keep = tr(f"methods.design.failing_{c.intervention_failing_criteria}", lang)
     pool = tr(f"methods.design.pool_{c.controls_from}", lang)
     return Text("\n".join([
@@ -55,6 +58,13 @@ def design(study, language: str | None = None) -> Text:
         "",
         keep + " " + tr("methods.design.controls", lang, pool=pool),
     ]))
+
+
+def _proxy_selection(rule, language: str) -> str:
+    """The codes a control-exclusion proxy selects, as written in the study file."""
+    codes = [tr("methods.design.proxy_codes", language, codes=", ".join(str(x) for x in rule.codes))] if rule.codes else []
+    names = [n.replace("_", " ") for n in (*rule.categories, *rule.subcategories, *rule.activities)]
+    return join_and(codes + names, language)
 
 
 def data_text(study, language: str | None = None) -> str:
