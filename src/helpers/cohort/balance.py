@@ -298,6 +298,26 @@ def max_abs_smd(balance: pd.DataFrame, sample: str = "after", variables: Sequenc
     return float(vals.max()) if len(vals) else np.nan
 
 
+def over_threshold(balance: pd.DataFrame, threshold: float, sample: str = "after") -> pd.DataFrame:
+    """Terms of ``sample`` whose |SMD| exceeds ``threshold``, largest first.
+
+    A categorical covariate with two levels is one comparison (its levels have the same
+    |SMD| with opposite signs): only its last level is kept. Terms with an undefined SMD are
+    left out.
+
+    Returns
+    -------
+    DataFrame
+        The balance rows (:data:`BALANCE_COLUMNS`), sorted by |SMD| descending.
+    """
+    sel = balance[balance["sample"] == sample] if "sample" in balance.columns else balance
+    n_levels = sel.groupby("variable", sort=False)["level"].transform(lambda s: s.notna().sum())
+    last = ~sel.duplicated("variable", keep="last")
+    sel = sel[(n_levels != 2) | last]
+    big = sel[sel["smd"].abs() > threshold]
+    return big.iloc[np.argsort(-big["smd"].abs().to_numpy(), kind="stable")].reset_index(drop=True)
+
+
 def effective_sample_size(weights: np.ndarray) -> float:
     """Kish's effective sample size :math:`(\\sum w)^2 / \\sum w^2` (MatchIt's "Matched (ESS)")."""
     w = np.asarray(weights, dtype=float)

@@ -1,4 +1,7 @@
-"""The methods section: written from the study's parameters (never from results), in the study's language.
+"""The methods section: written from the study's parameters, in the study's language.
+
+The only results it reads: the weeks the extract holds (:func:`data_text`) and the covariates
+left over the balance threshold after matching (:func:`matching`, named, issue 17.8).
 
 Each function takes the study and returns Markdown; the words are in the catalogue
 (``methods.*`` in ``helpers/data/i18n/methods.yaml``).
@@ -11,8 +14,10 @@ import sys
 
 from helpers.core.i18n import join_and, short, tr
 from helpers.ingest.result import IngestResult
+from helpers.report import imbalance
 from helpers.report.items import Text
 from helpers.report.outcome_rules import outcome_rules_text
+from helpers.stages.cohort import CohortResult
 from helpers.stats.power import planned_controls
 
 
@@ -115,7 +120,10 @@ def matching(study, language: str | None = None) -> Text:
         key = "methods.matching.mahalanobis" if m.distance == "mahalanobis" else "methods.matching.propensity"
         text = tr(key, lang, ratio=ratio, repl=repl, covariates=", ".join(m.covariates), within=within, caliper=cal,
                   order=m.order, distance=m.distance)
-    return Text(text + tr("methods.matching.weights", lang, threshold=short(m.smd_threshold, lang)))
+    cohort = CohortResult.load_or_none(study)
+    residual = "" if cohort is None else imbalance.sentence(cohort.residual_imbalance, m.smd_threshold, lang)
+    return Text(text + tr("methods.matching.weights", lang, threshold=short(m.smd_threshold, lang))
+                + (" " + residual if residual else ""))
 
 
 def tests(study, language: str | None = None) -> Text:
