@@ -43,10 +43,10 @@ def test_the_known_imbalanced_covariate_is_named_with_its_values():
     assert terms[0].smd == pytest.approx(smd)
     text = imbalance.sentence(terms, 0.1, "en")
     assert text == ("After matching, one covariate is still above the balance threshold (|SMD| > 0.1): "
-                    "in an active measure (week before index) (SMD 0.60; 55% vs 25%).")
+                    "in an active measure (week before index) (SMD 0.603; 55% vs 25%).")
     da = imbalance.sentence(terms, 0.1, "da")
     assert da == ("Efter matchningen er én kovariat stadig over balancegrænsen (|SMD| > 0,1): "
-                  "i aktivt tilbud (ugen før indeks) (SMD 0,60; 55 % mod 25 %).")
+                  "i aktivt tilbud (ugen før indeks) (SMD 0,603; 55 % mod 25 %).")
 
 
 def test_several_terms_largest_first_and_a_two_level_category_once():
@@ -56,7 +56,7 @@ def test_several_terms_largest_first_and_a_two_level_category_once():
     terms = residual_imbalance(bal, 0.1, min_cell=5)
     assert [t.variable for t in terms] == ["active_measure", "age"]
     assert terms[1].smd == pytest.approx(-5 / age_sd)
-    assert "age, years (SMD -0.44; mean 45.0 vs 50.0)" in imbalance.sentence(terms, 0.1, "en")
+    assert "age, years (SMD -0.436; mean 45.0 vs 50.0)" in imbalance.sentence(terms, 0.1, "en")
     # sex (two levels, same |SMD|) is one comparison: with a threshold below its |SMD| it is named once
     sexed = _sample(5)
     sexed.loc[sexed["_treat"] == 0, "sex"] = [1] * 14 + [2] * 6
@@ -87,7 +87,7 @@ def test_summary_names_the_term_after_the_population(demo_study):
     text = imbalance.sentence([TERM], 0.1, "en")
     paras = summary.compose(demo_study, "en", group_sizes=(50, 50), outcome_rows=None, survival_result=None,
                             investment_results=None, residual_imbalance=text)
-    assert paras[0].endswith("in an active measure (week before index) (SMD 0.77; 55% vs 17%).")
+    assert paras[0].endswith("in an active measure (week before index) (SMD 0.770; 55% vs 17%).")
     plain = summary.compose(demo_study, "en", group_sizes=(50, 50), outcome_rows=None, survival_result=None,
                             investment_results=None)
     assert "balance threshold" not in " ".join(plain)
@@ -97,6 +97,6 @@ def test_methods_name_the_term_when_the_cohort_result_has_one(demo_study, monkey
     fake = SimpleNamespace(residual_imbalance=[TERM])
     monkeypatch.setattr(methods.CohortResult, "load_or_none", classmethod(lambda cls, study: fake))
     text = methods.matching(demo_study, "da").markdown
-    assert text.endswith("i aktivt tilbud (ugen før indeks) (SMD 0,77; 55 % mod 17 %).")
+    assert text.endswith("i aktivt tilbud (ugen før indeks) (SMD 0,770; 55 % mod 17 %).")
     fake.residual_imbalance = []
     assert "balancegrænsen" not in methods.matching(demo_study, "da").markdown

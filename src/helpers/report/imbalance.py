@@ -25,9 +25,9 @@ def term_text(term: ImbalancedTerm, language: str) -> str:
     if term.smd is None or term.mean_treated is None or term.mean_control is None:
         return tr("cohort.imbalance.term_masked", language, label=label)
     if term.kind == "binary":
-        return tr("cohort.imbalance.term_binary", language, label=label, smd=number(term.smd, 2, language),
+        return tr("cohort.imbalance.term_binary", language, label=label, smd=number(term.smd, 3, language),
                   t=number(100 * term.mean_treated, 0, language), c=number(100 * term.mean_control, 0, language))
-    return tr("cohort.imbalance.term_continuous", language, label=label, smd=number(term.smd, 2, language),
+    return tr("cohort.imbalance.term_continuous", language, label=label, smd=number(term.smd, 3, language),
               t=number(term.mean_treated, 1, language), c=number(term.mean_control, 1, language))
 
 
