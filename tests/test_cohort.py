@@ -400,10 +400,13 @@ def test_cohort_result_round_trip(hand):
     again = cohort_stage.CohortResult.from_json(result.to_json())
     assert again == result and again.build is None and result.build is build
     assert again.match_summary.n_treated_matched == 2 and again.balance_covariates == build.balance_covariates
-    # the file keeps exactly the keys and values cohort_summary.json always had
-    assert json.loads(result.to_json()) == {"match_summary": build.match_summary, "timings": build.timings,
-                                            "notes": [list(n) for n in result.notes],
-                                            "balance_covariates": build.balance_covariates}
+    # the file keeps the keys and values cohort_summary.json always had, plus what the summary, the
+    # methods and the limitations name (issues 17.8, 18.2, 18.7)
+    saved = json.loads(result.to_json())
+    assert {k: saved.pop(k) for k in ("match_summary", "timings", "notes", "balance_covariates")} == {
+        "match_summary": build.match_summary, "timings": build.timings, "notes": [list(n) for n in result.notes],
+        "balance_covariates": build.balance_covariates}
+    assert set(saved) == {"smd_threshold", "residual_imbalance", "unmirrored_exclusions", "note_keys"}
     # the summary and the notes read back from the file; the tables need the build's frames
     assert cohort_report.summary_text(again, study, "en").markdown == cohort_report.summary_text(result, study,
                                                                                                  "en").markdown

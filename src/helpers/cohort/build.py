@@ -45,6 +45,7 @@ import pandas as pd
 
 from helpers.cohort import balance, matching
 from helpers.cohort.attrition import AttritionLog
+from helpers.cohort.follow_up import followed_by_horizon
 from helpers.cohort.eligibility import (
     SCREENING_REASONS,
     _eligible_pairs,
@@ -128,6 +129,9 @@ class CohortBuild:
         Eligible (person, index week) candidate rows with covariates (not written).
     balance_covariates : list of str
         Covariates of the balance table, in order.
+    follow_up : DataFrame or None
+        Persons per group followed to each follow-up point
+        (:func:`helpers.cohort.follow_up.followed_by_horizon`; the flow diagram's follow-up boxes).
     unmirrored_reasons : list of str
         Screening exclusion reasons that excluded someone and that no register rule mirrors
         for the controls (no ``cohort.control_exclusions`` rule; ``not_eligible_age`` is
@@ -144,6 +148,7 @@ class CohortBuild:
     candidates: pd.DataFrame | None = None
     balance_covariates: list[str] = field(default_factory=list)
     unmirrored_reasons: list[str] = field(default_factory=list)
+    follow_up: pd.DataFrame | None = None
 
     @property
     def balance_before(self) -> pd.DataFrame:
@@ -213,6 +218,7 @@ def build_cohort(study, persons: pd.DataFrame, residence: pd.DataFrame, weekly: 
 
     t = time.perf_counter()
     _follow_up_flags(reg, cohort, ccfg, log, n, n_c)
+    follow_up = followed_by_horizon(reg, cohort, study.outcomes.horizons)
     timings["follow_up"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -233,7 +239,8 @@ def build_cohort(study, persons: pd.DataFrame, residence: pd.DataFrame, weekly: 
                  else pd.DataFrame(columns=["reason", "stratum", "n"]))
     return CohortBuild(cohort=_cohort_frame(cohort), attrition=log.frame(), balance=bal, match_summary=summary,
                        unmatched=unmatched, notes=notes, timings=timings, candidates=candidates,
-                       balance_covariates=bal_cov, unmirrored_reasons=unmirrored_reasons(log.frame(), ccfg))
+                       balance_covariates=bal_cov, unmirrored_reasons=unmirrored_reasons(log.frame(), ccfg),
+                       follow_up=follow_up)
 
 
 def unmirrored_reasons(attrition: pd.DataFrame, ccfg) -> list[str]:

@@ -1,8 +1,9 @@
-"""Figures of stage 02: the CONSORT-style flow diagram and the love plot.
+"""Figures of stage 02: the CONSORT-style flow diagram, the love plot and the propensity-score overlap.
 
-Both draw precomputed content: :func:`helpers.report.cohort.flow_boxes` (from the masked attrition
-log) and :func:`helpers.report.cohort.love_data` (SMDs before/after with labels); titles, legends
-and axis labels come from the catalogue (``cohort.flow.*``, ``cohort.figure.*``).
+All draw precomputed content: :func:`helpers.report.cohort.flow_boxes` (from the masked attrition
+log), :func:`helpers.report.cohort.love_data` (SMDs before/after with labels) and
+:func:`helpers.report.cohort.overlap_data` (masked histogram counts); titles, legends and axis
+labels come from the catalogue (``cohort.flow.*``, ``cohort.figure.*``).
 """
 
 from __future__ import annotations
@@ -139,5 +140,40 @@ def love_plot(data: pd.DataFrame, *, threshold: float = 0.1, ax=None, language: 
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
     ax.set_ylim(-0.7, len(data) - 0.3)
     ax.grid(axis="x", color="#eeeeee", lw=0.6)
+    ax.set_axisbelow(True)
+    return ax
+
+
+#: Samples of the overlap plot, their colours and line styles.
+OVERLAP_STYLE = {"intervention": ("#b2182b", "-"), "pool": ("#999999", ":"), "control": ("#2166ac", "--")}
+
+
+def ps_overlap(data: pd.DataFrame, *, ax=None, language: str = "en"):
+    """Share of each sample per propensity-score bin: intervention, the pool before matching, matched controls.
+
+    Parameters
+    ----------
+    data : DataFrame
+        ``left, right`` and one share column per sample in :data:`OVERLAP_STYLE` (NaN: a bar
+        hidden for disclosure), e.g. :func:`helpers.report.cohort.overlap_data`.
+    language : {"en", "da"}
+
+    Returns
+    -------
+    Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.6))
+    edges = np.r_[data["left"].to_numpy(dtype=float), data["right"].to_numpy(dtype=float)[-1:]]
+    for name, (colour, style) in OVERLAP_STYLE.items():
+        if name not in data:
+            continue
+        share = data[name].to_numpy(dtype=float)
+        ax.stairs(np.nan_to_num(share, nan=0.0), edges, color=colour, ls=style, lw=1.4,
+                  label=tr(f"cohort.figure.sample.{name}", language))
+    ax.set_xlabel(tr("cohort.figure.ps_axis", language))
+    ax.set_ylabel(tr("cohort.figure.share", language))
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8, frameon=False)
+    ax.grid(axis="y", color="#eeeeee", lw=0.6)
     ax.set_axisbelow(True)
     return ax
