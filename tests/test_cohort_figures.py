@@ -149,3 +149,8 @@ def test_no_overlap_figure_without_a_propensity_score(demo_study):
     build = cohort.build_cohort(study, *_register())
     from helpers.stages.cohort import from_build
     assert cohort_report.ps_overlap_figure(from_build(study, build), study) is None
+
+
+def test_horizon_labels_read_inside_the_box_sentence():
+    assert cohort_report.lower_first("End of programme") == "end of programme"
+    assert cohort_report.lower_first("FU") == "FU" and cohort_report.lower_first("1 year after") == "1 year after"

@@ -146,10 +146,18 @@ def flow_boxes(masked: pd.DataFrame, language: str, *, wrap: int = 38, follow_up
         labels = dict(horizon_labels or {})
         for i, (key, part) in enumerate(follow_up.groupby("horizon", sort=False)):
             for _, r in part.iterrows():
-                label = tr("cohort.flow.followed", language, label=labels.get(key, key), weeks=int(r["weeks"]))
+                label = tr("cohort.flow.followed", language, label=lower_first(labels.get(key, key)),
+                           weeks=int(r["weeks"]))
                 n = followed_count(int(r["n_followed"]), int(r["n_persons"]), min_cell, language)
                 boxes.append(FlowBox(r["group"], len(FLOW_SLOTS) + 1 + i, "main", _wrap(box(label, n), wrap)))
     return boxes
+
+
+def lower_first(label: str) -> str:
+    """A label inside a sentence: "End of programme" -> "end of programme"; "FU" and "SMD ..." stay."""
+    if len(label) > 1 and not label[1].isupper():
+        return label[0].lower() + label[1:]
+    return label
 
 
 def followed_count(n_followed: int, n_persons: int, min_cell: int, language: str) -> str:

@@ -13,15 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from helpers.core.i18n import join_and, number, short, tr
-from helpers.report.cohort import covariate_label
+from helpers.report.cohort import covariate_label, lower_first
 from helpers.stages.cohort import ImbalancedTerm
 
 
 def term_text(term: ImbalancedTerm, language: str) -> str:
     """``label (SMD 0.77; 55% vs 17%)``, or the label and "values not shown" when masked."""
-    label = covariate_label(term.variable, term.level, language)
-    if len(label) > 1 and not label[1].isupper():   # "Age, years" -> "age, years"; "SMD ..." stays
-        label = label[0].lower() + label[1:]
+    label = lower_first(covariate_label(term.variable, term.level, language))
     if term.smd is None or term.mean_treated is None or term.mean_control is None:
         return tr("cohort.imbalance.term_masked", language, label=label)
     if term.kind == "binary":
