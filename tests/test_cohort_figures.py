@@ -154,3 +154,14 @@ def test_no_overlap_figure_without_a_propensity_score(demo_study):
 def test_horizon_labels_read_inside_the_box_sentence():
     assert cohort_report.lower_first("End of programme") == "end of programme"
     assert cohort_report.lower_first("FU") == "FU" and cohort_report.lower_first("1 year after") == "1 year after"
+
+
+def test_danish_axes_use_decimal_commas():
+    data = pd.DataFrame({"left": [-1.5, -1.0], "right": [-1.0, -0.5], "intervention": [0.25, 0.75],
+                         "pool": [0.5, 0.5], "control": [0.3, 0.7]})
+    ax = pc.ps_overlap(data, language="da")
+    ax.figure.canvas.draw()
+    xt = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert any("," in t for t in xt) and not any("." in t for t in xt)
+    assert all(t.get_text().endswith(" %") for t in ax.get_yticklabels() if t.get_text())
+    plt.close(ax.figure)

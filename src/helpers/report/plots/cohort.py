@@ -18,6 +18,14 @@ from matplotlib.patches import FancyBboxPatch
 from helpers.core.i18n import tr
 
 
+def _decimal_formatter(language: str):
+    """Tick labels with a decimal comma in Danish."""
+    def fmt(v, _):
+        text = f"{v:g}"
+        return text.replace(".", ",").replace("-", "−") if language == "da" else text.replace("-", "−")
+    return plt.FuncFormatter(fmt)
+
+
 def flow_diagram(boxes: Sequence, *, ax=None, language: str = "en", fontsize: float = 7.5):
     """Draw a two-column flow diagram (intervention left, controls right).
 
@@ -137,6 +145,7 @@ def love_plot(data: pd.DataFrame, *, threshold: float = 0.1, ax=None, language: 
     ax.set_yticks(y)
     ax.set_yticklabels(data["label"].tolist(), fontsize=8)
     ax.set_xlabel(tr("cohort.figure.smd_abs" if absolute else "cohort.figure.smd", language))
+    ax.xaxis.set_major_formatter(_decimal_formatter(language))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
     ax.set_ylim(-0.7, len(data) - 0.3)
     ax.grid(axis="x", color="#eeeeee", lw=0.6)
@@ -173,6 +182,9 @@ def ps_overlap(data: pd.DataFrame, *, ax=None, language: str = "en"):
                   label=tr(f"cohort.figure.sample.{name}", language))
     ax.set_xlabel(tr("cohort.figure.ps_axis", language))
     ax.set_ylabel(tr("cohort.figure.share", language))
+    ax.xaxis.set_major_formatter(_decimal_formatter(language))
+    pct = " %" if language == "da" else "%"
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f}{pct}"))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8, frameon=False)
     ax.grid(axis="y", color="#eeeeee", lw=0.6)
     ax.set_axisbelow(True)
