@@ -113,7 +113,13 @@ def test_flow_diagram_gets_one_follow_up_box_per_horizon_and_group(demo_study):
 @pytest.mark.parametrize(("followed", "persons", "shown"), [(40, 50, "40"), (48, 50, "46–49"), (3, 50, "<5"),
                                                             (50, 50, "50"), (0, 50, "0")])
 def test_followed_counts_are_masked_against_the_analysed_total(followed, persons, shown):
-    assert cohort_report.followed_count(followed, persons, 5, "en") == shown
+    assert cohort_report.followed_counts([followed], persons, 5, "en") == [shown]
+
+
+def test_no_difference_between_shown_follow_up_boxes_is_a_small_count():
+    # fundamentet's controls: 154 analysed; 150, 149, 146, 143 followed to the four points
+    shown = cohort_report.followed_counts([150, 149, 146, 143], 154, 5, "en")
+    assert shown == ["150–153", "149", "145–148", "143"]    # 154-149 = 5, 149-143 = 6 exact; 4 and 3 as ranges
 
 
 def test_overlap_histogram_on_known_values():

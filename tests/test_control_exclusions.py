@@ -131,7 +131,7 @@ def test_flow_diagram_shows_both_sides_of_the_proxies(demo_study):
     boxes = [b for b in cohort_report.flow_boxes(masked, "en", wrap=400) if b.slot == 4]   # the proxies' row
     side = {b.group: b.text for b in boxes if b.kind == "side"}
     assert side["control"].splitlines() == [
-        "Screening exclusions, as seen in the register:",
+        "Screening exclusions in the register:",
         "• Register proxy of 'in medical treatment' (e.g. sickness benefit, jobafklaring) (n = 3)",
         "• Register proxy of 'in another project' (e.g. a work placement) (n = 1)"]
     assert "(flagged: n = 1)" in side["intervention"]

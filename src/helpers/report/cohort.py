@@ -96,7 +96,7 @@ def flow_boxes(masked: pd.DataFrame, language: str, *, wrap: int = 38, follow_up
     a side box listing that stage's exclusions and flags, and a main box with the number
     remaining. Stages without exclusions or flags get no box, except "analysed". Below it,
     one box per follow-up point with the persons followed to it (``follow_up``,
-    :func:`helpers.cohort.follow_up.followed_by_horizon`; masked by :func:`followed_count`).
+    :func:`helpers.cohort.follow_up.followed_by_horizon`; masked by :func:`followed_counts`).
     """
     boxes: list[FlowBox] = []
 
@@ -144,12 +144,15 @@ def flow_boxes(masked: pd.DataFrame, language: str, *, wrap: int = 38, follow_up
                 boxes.append(FlowBox(grp, slot, "main", _wrap(box(tr(key, language), part["n_after"].iloc[-1]), wrap)))
     if follow_up is not None and len(follow_up):
         labels = dict(horizon_labels or {})
-        for i, (key, part) in enumerate(follow_up.groupby("horizon", sort=False)):
-            for _, r in part.iterrows():
+        order = list(dict.fromkeys(follow_up["horizon"]))
+        for grp, part in follow_up.groupby("group", sort=False):
+            part = part.set_index("horizon").loc[[h for h in order if h in set(part["horizon"])]]
+            shown = followed_counts(part["n_followed"].astype(int).tolist(), int(part["n_persons"].iloc[0]),
+                                    min_cell, language)
+            for (key, r), n in zip(part.iterrows(), shown, strict=True):
                 label = tr("cohort.flow.followed", language, label=lower_first(labels.get(key, key)),
                            weeks=int(r["weeks"]))
-                n = followed_count(int(r["n_followed"]), int(r["n_persons"]), min_cell, language)
-                boxes.append(FlowBox(r["group"], len(FLOW_SLOTS) + 1 + i, "main", _wrap(box(label, n), wrap)))
+                boxes.append(FlowBox(grp, len(FLOW_SLOTS) + 1 + order.index(key), "main", _wrap(box(label, n), wrap)))
     return boxes
 
 
@@ -160,18 +163,26 @@ def lower_first(label: str) -> str:
     return label
 
 
-def followed_count(n_followed: int, n_persons: int, min_cell: int, language: str) -> str:
-    """Persons followed, safe to publish next to the analysed total.
+def followed_counts(followed: list[int], n_persons: int, min_cell: int, language: str) -> list[str]:
+    """Persons followed to each follow-up point (in order), safe to publish below the analysed total.
 
-    Masked (``<5``) when small; when the persons *not* followed are 1..min_cell-1 (so the
-    difference to the analysed box would show a small count), shown as the range it lies in.
+    The counts only fall from one point to the next. A count is shown exactly when it differs
+    from the last exact value above it (the analysed total first) by 0 or at least
+    ``min_cell``; otherwise as the range it lies in (``150–153``), so no difference between
+    two shown boxes is a small count. A count of 1..min_cell-1 is masked (``<5``).
     """
-    if is_small(n_followed, min_cell):
-        return MASK.format(min_cell=min_cell)
-    lost = n_persons - n_followed
-    if is_small(lost, min_cell):
-        return f"{count(n_persons - min_cell + 1, language)}–{count(n_persons - 1, language)}"
-    return count(n_followed, language)
+    out = []
+    anchor = n_persons
+    for n in followed:
+        lost = anchor - n
+        if is_small(n, min_cell):
+            out.append(MASK.format(min_cell=min_cell))
+        elif is_small(lost, min_cell):
+            out.append(f"{count(anchor - min_cell + 1, language)}–{count(anchor - 1, language)}")
+        else:
+            out.append(count(n, language))
+            anchor = n
+    return out
 
 
 def _nonzero(v) -> bool:
