@@ -99,6 +99,9 @@ def test_a_skipped_investment_leaves_the_mapping(demo_study, tmp_path):
 def test_robustness_and_limitations_sections_are_picked_up_when_they_exist(demo_study, tmp_path):
     (tmp_path / "without").mkdir()
     without = _notebooks(tmp_path / "without", drop=["08_robustness.ipynb"])
+    appendix = nbformat.read(without / "80_appendix.ipynb", as_version=4)  # and without the limitations cell
+    appendix.cells = [c for c in appendix.cells if "limitations." not in c.source]
+    nbformat.write(appendix, without / "80_appendix.ipynb")
     before = checklist.checklist_mapping(demo_study, _run_folder(tmp_path / "a"), notebooks_dir=without,
                                          language="en")
     assert _row(before, "12b")["status"] == "not_reported" and _row(before, "19")["status"] == "not_reported"

@@ -35,7 +35,7 @@ def _study(demo_study, **cohort_kw):
     """Demo settings with a short cash-benefit look-back so hand cases stay small."""
     c = demo_study.cohort.model_dump()
     c.update(dict(municipality=[183], age_min=18, age_max=65, min_weeks_on_transfers=52, transfers_lookback_weeks=52,
-                  max_weeks_cash_benefit=130, cash_benefit_lookback_weeks=156, programme_weeks=52))
+                  max_weeks_cash_benefit=130, cash_benefit_lookback_weeks=156, programme_weeks=52, control_exclusions=[]))
     c.update(cohort_kw)
     m = demo_study.matching.model_dump()
     m.update(method="exact", ratio=1, replace=False, strata={"age": [18, 66]}, exact=["sex"])
@@ -437,10 +437,13 @@ def test_cohort_result_round_trip(hand):
     again = cohort_stage.CohortResult.from_json(result.to_json())
     assert again == result and again.build is None and result.build is build
     assert again.match_summary.n_treated_matched == 2 and again.balance_covariates == build.balance_covariates
-    # the file keeps exactly the keys and values cohort_summary.json always had
-    assert json.loads(result.to_json()) == {"match_summary": build.match_summary, "timings": build.timings,
-                                            "notes": [list(n) for n in result.notes],
-                                            "balance_covariates": build.balance_covariates}
+    # the file keeps the keys and values cohort_summary.json always had, plus what the summary, the
+    # methods and the limitations name (issues 17.8, 18.2, 18.7)
+    saved = json.loads(result.to_json())
+    assert {k: saved.pop(k) for k in ("match_summary", "timings", "notes", "balance_covariates")} == {
+        "match_summary": build.match_summary, "timings": build.timings, "notes": [list(n) for n in result.notes],
+        "balance_covariates": build.balance_covariates}
+    assert set(saved) == {"smd_threshold", "residual_imbalance", "unmirrored_exclusions", "note_keys"}
     # the summary and the notes read back from the file; the tables need the build's frames
     assert cohort_report.summary_text(again, study, "en").markdown == cohort_report.summary_text(result, study,
                                                                                                  "en").markdown

@@ -207,7 +207,8 @@ def test_appendix_and_summary_notebooks_run_and_assemble(sandbox):
     html = result.html.read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
     sections = [h.get_text(" ", strip=True) for h in soup.select("h2.rpt-section")]
-    assert sections == ["1 Methods", "2 Provenance", "3 Reporting checklist (STROBE and RECORD)", "4 Disclosure checklist"]
+    assert sections == ["1 Methods", "2 Limitations", "3 Provenance", "4 Reporting checklist (STROBE and RECORD)",
+                        "5 Disclosure checklist"]
     subs = [h.get_text(" ", strip=True) for h in soup.select("h3")]
     assert subs[:6] == ["1.1 Study design, index week and eligibility", "1.2 Matching", "1.3 Outcome definitions",
                         "1.4 Estimators and tests", "1.5 Disclosure control", "1.6 Software"]
@@ -218,6 +219,8 @@ def test_appendix_and_summary_notebooks_run_and_assemble(sandbox):
     assert "Mahalanobis distance" in text
     assert "Fisher's exact test" in text and "Counts of 1 to 4 persons are masked" in text
     assert "Run started" in text and "80_appendix.ipynb" in text  # the run-time slot was filled
+    # limitations from the run: with no cohort stage only the ones the study file decides
+    assert "Non-random assignment." in text and text.index("2 Limitations") < text.index("3 Provenance")
     checklist = [tr.find_all("td")[1].get_text() for tr in soup.select("table.rpt-checklist tbody tr")]
     assert any("provenance_inputs" in c for c in checklist) and "This checklist" in checklist[-1]
     manifest = json.loads((result.report_dir / "manifest.json").read_text())

@@ -298,6 +298,53 @@ def max_abs_smd(balance: pd.DataFrame, sample: str = "after", variables: Sequenc
     return float(vals.max()) if len(vals) else np.nan
 
 
+def over_threshold(balance: pd.DataFrame, threshold: float, sample: str = "after") -> pd.DataFrame:
+    """Terms of ``sample`` whose |SMD| exceeds ``threshold``, largest first.
+
+    A categorical covariate with two levels is one comparison (its levels have the same
+    |SMD| with opposite signs): only its last level is kept. Terms with an undefined SMD are
+    left out.
+
+    Returns
+    -------
+    DataFrame
+        The balance rows (:data:`BALANCE_COLUMNS`), sorted by |SMD| descending.
+    """
+    sel = balance[balance["sample"] == sample] if "sample" in balance.columns else balance
+    n_levels = sel.groupby("variable", sort=False)["level"].transform(lambda s: s.notna().sum())
+    last = ~sel.duplicated("variable", keep="last")
+    sel = sel[(n_levels != 2) | last]
+    big = sel[sel["smd"].abs() > threshold]
+    return big.iloc[np.argsort(-big["smd"].abs().to_numpy(), kind="stable")].reset_index(drop=True)
+
+
+def overlap_histogram(samples: dict[str, np.ndarray], n_bins: int = 20) -> pd.DataFrame:
+    """Counts per bin of a score (e.g. the propensity-score distance) for several samples on common bins.
+
+    The bins split the range between the 1st and 99th percentile of all values pooled into
+    ``n_bins`` equal parts; values outside fall into the first or last bin, so no single
+    extreme value sets an edge.
+
+    Returns
+    -------
+    DataFrame
+        ``bin, left, right`` and one count column per sample (in ``samples`` order).
+    """
+    pooled = np.concatenate([np.asarray(v, dtype=float) for v in samples.values()])
+    pooled = pooled[np.isfinite(pooled)]
+    lo, hi = (np.percentile(pooled, [1, 99]) if len(pooled) else (0.0, 1.0))
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, n_bins + 1)
+    out = pd.DataFrame({"bin": np.arange(n_bins), "left": edges[:-1], "right": edges[1:]})
+    for name, values in samples.items():
+        v = np.asarray(values, dtype=float)
+        v = v[np.isfinite(v)]
+        idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, n_bins - 1)
+        out[name] = np.bincount(idx, minlength=n_bins)
+    return out
+
+
 def effective_sample_size(weights: np.ndarray) -> float:
     """Kish's effective sample size :math:`(\\sum w)^2 / \\sum w^2` (MatchIt's "Matched (ESS)")."""
     w = np.asarray(weights, dtype=float)

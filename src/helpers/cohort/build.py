@@ -45,10 +45,12 @@ import pandas as pd
 
 from helpers.cohort import balance, matching
 from helpers.cohort.attrition import AttritionLog
+from helpers.cohort.follow_up import followed_by_horizon
 from helpers.cohort.eligibility import (
     SCREENING_REASONS,
     _eligible_pairs,
     active_rules,
+    control_exclusion_masks,
     criteria,
     read_screening,
 )
@@ -128,6 +130,13 @@ class CohortBuild:
         Eligible (person, index week) candidate rows with covariates (not written).
     balance_covariates : list of str
         Covariates of the balance table, in order.
+    follow_up : DataFrame or None
+        Persons per group followed to each follow-up point
+        (:func:`helpers.cohort.follow_up.followed_by_horizon`; the flow diagram's follow-up boxes).
+    unmirrored_reasons : list of str
+        Screening exclusion reasons that excluded someone and that no register rule mirrors
+        for the controls (no ``cohort.control_exclusions`` rule; ``not_eligible_age`` is
+        mirrored by the age criterion).
     """
 
     cohort: pd.DataFrame
@@ -139,6 +148,8 @@ class CohortBuild:
     timings: dict = field(default_factory=dict)
     candidates: pd.DataFrame | None = None
     balance_covariates: list[str] = field(default_factory=list)
+    unmirrored_reasons: list[str] = field(default_factory=list)
+    follow_up: pd.DataFrame | None = None
 
     @property
     def balance_before(self) -> pd.DataFrame:
@@ -218,6 +229,7 @@ def build_cohort(study, persons: pd.DataFrame, residence: pd.DataFrame, weekly: 
     t = time.perf_counter()
     index_weeks = np.unique(treated["index_week"].to_numpy())
     candidates, n_c = _control_candidates(reg, scr, index_weeks, ccfg, rules, log)
+    _flag_proxies(reg, treated, ccfg, log, n)
     timings["eligibility_candidates"] = time.perf_counter() - t
     lookback = max(ccfg.cash_benefit_lookback_weeks, ccfg.transfers_lookback_weeks, 156)
     if index_weeks.min() - lookback < reg.weekly.first_week:
@@ -232,6 +244,7 @@ def build_cohort(study, persons: pd.DataFrame, residence: pd.DataFrame, weekly: 
 
     t = time.perf_counter()
     _follow_up_flags(reg, cohort, ccfg, log, n, n_c)
+    follow_up = followed_by_horizon(reg, cohort, study.outcomes.horizons)
     timings["follow_up"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -252,7 +265,27 @@ def build_cohort(study, persons: pd.DataFrame, residence: pd.DataFrame, weekly: 
                  else pd.DataFrame(columns=["reason", "stratum", "n"]))
     return CohortBuild(cohort=_cohort_frame(cohort), attrition=log.frame(), balance=bal, match_summary=summary,
                        unmatched=unmatched, notes=notes, timings=timings, candidates=candidates,
-                       balance_covariates=bal_cov)
+                       balance_covariates=bal_cov, unmirrored_reasons=unmirrored_reasons(log.frame(), ccfg),
+                       follow_up=follow_up)
+
+
+def unmirrored_reasons(attrition: pd.DataFrame, ccfg) -> list[str]:
+    """Screening exclusion reasons that excluded someone and have no register counterpart for the controls."""
+    scr = attrition[(attrition["stage"] == "screening") & (attrition["group"] == "intervention")
+                    & (attrition["n_excluded"] > 0)]
+    mirrored = {"not_eligible_age", *(r.reason for r in ccfg.control_exclusions)}
+    return [str(r) for r in scr["reason"] if r not in mirrored]
+
+
+def _flag_proxies(reg: Register, treated: pd.DataFrame, ccfg, log: AttritionLog, n: int) -> None:
+    """Count (not exclude) intervention persons who meet a control-exclusion proxy at their index week.
+
+    They passed the screening, so a proxy that flags many of them excludes controls the
+    screening would have kept: the flow diagram shows both sides of each proxy.
+    """
+    masks = control_exclusion_masks(reg, treated["row"].to_numpy(), treated["index_week"].to_numpy(), ccfg)
+    for reason, keep in masks.items():
+        log.add("screening_proxy", "intervention", reason, n, 0, int((~keep).sum()))
 
 
 def _intervention_group(reg: Register, scr: pd.DataFrame, ccfg, rules: list[str], log: AttritionLog,

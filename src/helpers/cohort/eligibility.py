@@ -32,19 +32,14 @@ from helpers.cohort.register import (
     age_at,
     code_at,
     covariates_at,
+    history_counts,
     municipality_at,
 )
+from helpers.config.schema.cohort import SCREENING_REASONS
 from helpers.outcomes import status
 
-#: Screening-form exclusion reasons in the order they are logged (docs/architecture.md).
-SCREENING_REASONS = (
-    "not_eligible_age",
-    "exempt_from_activation",
-    "in_medical_treatment",
-    "other_project",
-    "expected_clarified_3m",
-    "declined",
-)
+__all__ = ["RULES", "SCREENING_REASONS", "active_rules", "control_exclusion_masks", "criteria", "read_screening"]
+
 
 #: Register criteria in the order they are applied.
 RULES = ("age", "municipality", "current_benefit", "transfers", "cash_benefit_max")
@@ -123,12 +118,50 @@ def read_screening(screening: pd.DataFrame, *, name: str = "forms_screening.parq
 
 
 
+def proxy_reason(rule) -> str:
+    """Attrition reason of a control-exclusion proxy (:class:`~helpers.config.schema.cohort.ControlExclusion`)."""
+    return f"proxy_{rule.reason}"
+
+
+def control_exclusion_masks(reg: Register, rows: np.ndarray, weeks: np.ndarray, ccfg) -> dict[str, np.ndarray]:
+    """Keep-mask per register proxy of a screening exclusion (``cohort.control_exclusions``).
+
+    Parameters
+    ----------
+    reg : Register
+    rows, weeks : ndarray
+        (weekly row, DREAM index week) pairs, as in :func:`_eligible_pairs`.
+    ccfg : CohortConfig
+
+    Returns
+    -------
+    dict
+        :func:`proxy_reason` of each rule -> boolean array, True where the pair is kept (fewer
+        than ``min_weeks`` weeks with a selected code among the ``weeks_before`` weeks before
+        the index week). Rules mirroring the same reason are combined. Counted with
+        :func:`helpers.cohort.register.history_counts` (blocks of persons, cumulative sums).
+    """
+    rules = list(ccfg.control_exclusions)
+    lookups = {f"rule{i}": reg.codebook.codes_where(categories=r.categories, subcategories=r.subcategories,
+                                                    activities=r.activities, codes=r.code_list())
+               for i, r in enumerate(rules)}
+    counts = history_counts(reg, rows, weeks, [(k, k, r.weeks_before) for k, r in zip(lookups, rules, strict=True)],
+                            lookups=lookups)
+    out: dict[str, np.ndarray] = {}
+    for k, r in zip(lookups, rules, strict=True):
+        keep = counts[k] < r.min_weeks
+        name = proxy_reason(r)
+        out[name] = out[name] & keep if name in out else keep
+    return out
+
+
 def _eligible_pairs(reg: Register, rows: np.ndarray, weeks: np.ndarray, ccfg, rules: Sequence[str],
                     log: AttritionLog, n_before: int) -> tuple[pd.DataFrame, int]:
     """Filter (person, week) pairs rule by rule, logging persons with no eligible week left.
 
     Cheap criteria (age, residence, benefit in the baseline week) run on all pairs first,
-    the history counts only on the pairs that survive them.
+    the history counts only on the pairs that survive them; the register proxies of the
+    screening exclusions (:func:`control_exclusion_masks`, stage ``screening_proxy``) last.
     """
     n = n_before
 
@@ -158,6 +191,11 @@ def _eligible_pairs(reg: Register, rows: np.ndarray, weeks: np.ndarray, ccfg, ru
         keep &= crit[rule].to_numpy()
         now = persons(rows[keep])
         n = log.add("eligibility", "control", rule, n, prev - now)
+        prev = now
+    for reason, ok in control_exclusion_masks(reg, rows, weeks, ccfg).items():
+        keep &= ok
+        now = persons(rows[keep])
+        n = log.add("screening_proxy", "control", reason, n, prev - now)
         prev = now
     cand = pd.concat([pd.DataFrame({"person_id": reg.weekly.person_id[rows[keep]], "index_week": weeks[keep],
                                     "row": rows[keep]}), cov[keep].reset_index(drop=True).drop(columns="_target")],

@@ -28,7 +28,7 @@ kontanthjælp i højst 5 år", so ressourceforløbsydelse weeks do not count as 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -242,7 +242,7 @@ def code_at(reg: Register, rows: np.ndarray, weeks: np.ndarray) -> np.ndarray:
 
 
 def history_counts(reg: Register, rows: np.ndarray, weeks: np.ndarray, specs: Sequence[tuple[str, str, int]],
-                   *, block: int = 25_000) -> dict[str, np.ndarray]:
+                   *, block: int = 25_000, lookups: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Number of weeks with a status among the ``L`` weeks before each index week.
 
     Parameters
@@ -254,6 +254,9 @@ def history_counts(reg: Register, rows: np.ndarray, weeks: np.ndarray, specs: Se
         ``kind`` is ``"transfer"``, ``"cash"`` (code lookups of :func:`code_lookups`) or
         ``"employed"`` (month of the week's Thursday has employment degree > 0); the count
         covers weeks ``index - L .. index - 1``; weeks outside the data count as 0.
+    lookups : mapping of str to ndarray, optional
+        Further kinds: a boolean code lookup (length 1000, e.g. ``CodeBook.codes_where``) per
+        kind name, counted like ``"transfer"``.
 
     Notes
     -----
@@ -288,7 +291,7 @@ def history_counts(reg: Register, rows: np.ndarray, weeks: np.ndarray, specs: Se
             if kind == "employed":
                 mask = _employed_block(reg, ub, np.arange(w0 + lo, w0 + hi))
             else:
-                mask = status.code_mask(codes, getattr(reg, kind))
+                mask = status.code_mask(codes, lookups[kind] if lookups and kind in lookups else getattr(reg, kind))
             dtype = np.int16 if ncol < 32_000 else np.int32
             cs = np.zeros((len(ub), ncol + 1), dtype=dtype)
             np.cumsum(mask, axis=1, dtype=dtype, out=cs[:, 1:])

@@ -121,3 +121,17 @@ def _complete_column_suppression(counts: pd.DataFrame, masked: pd.DataFrame, min
                 break
             masked.at[min(candidates)[1], g] = True
     return masked
+
+
+def mask_histogram(hist: pd.DataFrame, columns: list[str], min_cell: int, *, item: str) -> tuple[pd.DataFrame, Check]:
+    """Hide histogram bars with 1..min_cell-1 units (NaN: not drawn); the check counts them."""
+    out = hist.copy()
+    n_masked = 0
+    for col in columns:
+        small = is_small(out[col].to_numpy(), min_cell)
+        n_masked += int(small.sum())
+        out[col] = out[col].astype(float).where(~small)
+    key = "check.histogram.masked" if n_masked else "check.histogram.all_safe"
+    fields = {"n": n_masked, "min_cell": min_cell}
+    return out, Check(item=item, status="PASS", detail=tr(key, "en", **fields), masked=n_masked,
+                      detail_da=tr(key, "da", **fields))

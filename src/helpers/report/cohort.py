@@ -11,26 +11,30 @@ and :mod:`helpers.disclosure.balance`; every word from the catalogue (``cohort.*
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from helpers.cohort.balance import smd_wide
+from helpers.cohort.balance import overlap_histogram, smd_wide
 from helpers.cohort.build import CATEGORICAL_NUMERIC, CohortBuild
 from helpers.core.i18n import catalogue, count, tr
 from helpers.disclosure import MASK, Check, is_small
 from helpers.disclosure.attrition import mask_attrition
-from helpers.disclosure.balance import mask_balance
+from helpers.disclosure.balance import mask_balance, mask_histogram
 from helpers.report import balance as balance_report
 from helpers.report.items import Figure, Table, Text
-from helpers.report.plots.cohort import flow_diagram, love_plot
+from helpers.report.plots.cohort import flow_diagram, love_plot, ps_overlap
 from helpers.stages.cohort import CohortResult
 
 #: Groups in the order of the flow diagram's columns.
 GROUPS = ("intervention", "control")
 #: Rows of the flow diagram: the attrition stages shown together.
-FLOW_SLOTS = (("screening", "register"), ("linkage",), ("eligibility",), ("matching",), ("follow_up",), ("analysis",))
+FLOW_SLOTS = (("screening", "register"), ("linkage",), ("eligibility",), ("screening_proxy",), ("matching",),
+              ("follow_up",), ("analysis",))
+#: Stages whose side box has its own heading (``cohort.flow.head.<stage>``); others: "Excluded:".
+HEADED_STAGES = ("eligibility", "screening_proxy", "follow_up")
 #: Catalogue prefix of covariate levels with a label (``cohort.level.<variable>.<level>``).
 LEVEL_PREFIX = "cohort.level."
 
@@ -84,12 +88,15 @@ class FlowBox:
     text: str
 
 
-def flow_boxes(masked: pd.DataFrame, language: str, *, wrap: int = 38) -> list[FlowBox]:
-    """Boxes of a CONSORT-style flow diagram, from the (masked) attrition log only.
+def flow_boxes(masked: pd.DataFrame, language: str, *, wrap: int = 38, follow_up: pd.DataFrame | None = None,
+               horizon_labels: Mapping[str, str] | None = None, min_cell: int = 1) -> list[FlowBox]:
+    """Boxes of a CONSORT-style flow diagram, from the (masked) attrition log and the follow-up counts.
 
     Each group is a column: a start box (screened / register population), then per stage
     a side box listing that stage's exclusions and flags, and a main box with the number
-    remaining. Stages without exclusions or flags get no box, except "analysed".
+    remaining. Stages without exclusions or flags get no box, except "analysed". Below it,
+    one box per follow-up point with the persons followed to it (``follow_up``,
+    :func:`helpers.cohort.follow_up.followed_by_horizon`; masked by :func:`followed_counts`).
     """
     boxes: list[FlowBox] = []
 
@@ -121,7 +128,7 @@ def flow_boxes(masked: pd.DataFrame, language: str, *, wrap: int = 38) -> list[F
                                     n=fmt(r["n_flagged"])))
             stage = part["stage"].iloc[-1]
             if lines:
-                head = tr(f"cohort.flow.head.{stage if stage in ('eligibility', 'follow_up') else 'other'}", language)
+                head = tr(f"cohort.flow.head.{stage if stage in HEADED_STAGES else 'other'}", language)
                 text = head + "\n" + "\n".join(_wrap("• " + ln, wrap) for ln in lines)
                 boxes.append(FlowBox(grp, slot, "side", text))
             if lines or stage == "analysis":
@@ -132,8 +139,50 @@ def flow_boxes(masked: pd.DataFrame, language: str, *, wrap: int = 38) -> list[F
                     key = "cohort.flow.eligible_candidates"
                 if stage == "eligibility" and grp == "intervention" and part["n_excluded"].map(_nonzero).sum() == 0:
                     key = "cohort.flow.checked_criteria"
+                if stage == "screening_proxy" and grp == "intervention":
+                    key = "cohort.flow.checked_proxies"
                 boxes.append(FlowBox(grp, slot, "main", _wrap(box(tr(key, language), part["n_after"].iloc[-1]), wrap)))
+    if follow_up is not None and len(follow_up):
+        labels = dict(horizon_labels or {})
+        order = list(dict.fromkeys(follow_up["horizon"]))
+        for grp, part in follow_up.groupby("group", sort=False):
+            part = part.set_index("horizon").loc[[h for h in order if h in set(part["horizon"])]]
+            shown = followed_counts(part["n_followed"].astype(int).tolist(), int(part["n_persons"].iloc[0]),
+                                    min_cell, language)
+            for (key, r), n in zip(part.iterrows(), shown, strict=True):
+                label = tr("cohort.flow.followed", language, label=lower_first(labels.get(key, key)),
+                           weeks=int(r["weeks"]))
+                boxes.append(FlowBox(grp, len(FLOW_SLOTS) + 1 + order.index(key), "main", _wrap(box(label, n), wrap)))
     return boxes
+
+
+def lower_first(label: str) -> str:
+    """A label inside a sentence: "End of programme" -> "end of programme"; "FU" and "SMD ..." stay."""
+    if len(label) > 1 and not label[1].isupper():
+        return label[0].lower() + label[1:]
+    return label
+
+
+def followed_counts(followed: list[int], n_persons: int, min_cell: int, language: str) -> list[str]:
+    """Persons followed to each follow-up point (in order), safe to publish below the analysed total.
+
+    The counts only fall from one point to the next. A count is shown exactly when it differs
+    from the last exact value above it (the analysed total first) by 0 or at least
+    ``min_cell``; otherwise as the range it lies in (``150–153``), so no difference between
+    two shown boxes is a small count. A count of 1..min_cell-1 is masked (``<5``).
+    """
+    out = []
+    anchor = n_persons
+    for n in followed:
+        lost = anchor - n
+        if is_small(n, min_cell):
+            out.append(MASK.format(min_cell=min_cell))
+        elif is_small(lost, min_cell):
+            out.append(f"{count(anchor - min_cell + 1, language)}–{count(anchor - 1, language)}")
+        else:
+            out.append(count(n, language))
+            anchor = n
+    return out
 
 
 def _nonzero(v) -> bool:
@@ -170,9 +219,17 @@ def covariate_label(variable: str, level, language: str) -> str:
 
 
 def love_data(balance: pd.DataFrame, language: str, min_cell: int) -> tuple[pd.DataFrame, Check]:
-    """SMD before/after per term with display labels; disclosive binary terms are dropped."""
+    """SMD before/after per term with display labels, largest |SMD| before matching first.
+
+    A categorical covariate with two levels (e.g. sex) is one comparison and gets one row
+    (its last level: the levels' SMDs differ only in sign). Disclosive binary terms are dropped.
+    """
     masked, check = mask_balance(balance, min_cell, item="love_plot")
     wide = smd_wide(masked)
+    n_levels = wide.groupby("variable", sort=False)["level"].transform(lambda s: int((s != "").sum()))
+    wide = wide[(n_levels != 2) | ~wide.duplicated("variable", keep="last")]
+    wide = wide.iloc[np.argsort(-wide["smd_before"].abs().fillna(np.inf).to_numpy(), kind="stable")]
+    wide = wide.reset_index(drop=True)
     wide["label"] = [covariate_label(v, lv, language) for v, lv in zip(wide["variable"], wide["level"], strict=True)]
     dropped = int(wide["smd_after"].isna().sum() + (wide["smd_before"].isna() & wide["smd_after"].notna()).sum())
     wide = wide.dropna(subset=["smd_before", "smd_after"]).reset_index(drop=True)
@@ -234,8 +291,10 @@ def _level_labels(persons: pd.DataFrame, covs: list[str], language: str) -> dict
                 out[variable][int(level)] = text
     for c in ("benefit_category", "benefit_subcategory", "activity"):
         if c in covs:
-            out[c] = {lv: _label(f"outcome_rules.subcategory.{lv}", str(lv).replace("_", " "), language)
-                      if c == "benefit_subcategory" else str(lv).replace("_", " ") for lv in persons[c].dropna().unique()}
+            known = out.get(c, {})
+            out[c] = {lv: known.get(lv, _label(f"outcome_rules.subcategory.{lv}", str(lv).replace("_", " "), language)
+                                   if c == "benefit_subcategory" else str(lv).replace("_", " "))
+                      for lv in persons[c].dropna().unique()}
     return out
 
 
@@ -243,8 +302,11 @@ def _level_labels(persons: pd.DataFrame, covs: list[str], language: str) -> dict
 def flow_figure(result: CohortResult, study, language: str | None = None) -> Figure:
     """The CONSORT-style flow diagram, from the masked attrition log."""
     lang = _lang(study, language)
-    masked, check = mask_attrition(_build(result).attrition, study.study.min_cell, item="flow_diagram")
-    ax = flow_diagram(flow_boxes(masked, lang), language=lang)
+    build = _build(result)
+    masked, check = mask_attrition(build.attrition, study.study.min_cell, item="flow_diagram")
+    labels = {h.key: h.label(lang) for h in study.outcomes.horizons}
+    ax = flow_diagram(flow_boxes(masked, lang, follow_up=build.follow_up, horizon_labels=labels,
+                                 min_cell=study.study.min_cell), language=lang)
     return Figure("flow_diagram", ax.figure, check)
 
 
@@ -276,6 +338,43 @@ def love_figure(result: CohortResult, study, language: str | None = None) -> Fig
     love, check = love_data(_build(result).balance, lang, study.study.min_cell)
     ax = love_plot(love, threshold=study.matching.smd_threshold, language=lang)
     return Figure("love_plot", ax.figure, check)
+
+
+def overlap_data(build: CohortBuild, min_cell: int, n_bins: int = 20) -> tuple[pd.DataFrame, Check] | None:
+    """Shares per propensity-score bin (intervention, pool, matched controls), small bars hidden; None without a PS.
+
+    The pool is every eligible (person, index week) candidate row; the matched controls are
+    their rows in the cohort (weighted by the matching weights, so they compare with the
+    intervention group as the balance table does). A bar with 1..min_cell-1 units is not drawn.
+    """
+    cand = build.candidates
+    if cand is None or "distance" not in cand or cand["distance"].isna().all():
+        return None
+    coh = build.cohort
+    treated = coh[coh["group"] == "intervention"]
+    ctrl = coh[coh["group"] == "control"]
+    hist = overlap_histogram({"intervention": treated["distance"].to_numpy(), "pool": cand["distance"].to_numpy(),
+                              "control": ctrl["distance"].to_numpy()}, n_bins)
+    masked, check = mask_histogram(hist, ["intervention", "pool", "control"], min_cell, item="ps_overlap")
+    edges = np.r_[hist["left"].to_numpy(), hist["right"].to_numpy()[-1:]]
+    w_bin = np.clip(np.searchsorted(edges, ctrl["distance"].to_numpy(), side="right") - 1, 0, n_bins - 1)
+    weighted = np.bincount(w_bin, weights=ctrl["weight"].to_numpy(dtype=float), minlength=n_bins)
+    out = masked[["bin", "left", "right"]].copy()
+    out["intervention"] = masked["intervention"] / len(treated)
+    out["pool"] = masked["pool"] / len(cand)
+    out["control"] = np.where(masked["control"].isna(), np.nan, weighted / weighted.sum())
+    return out, check
+
+
+def ps_overlap_figure(result: CohortResult, study, language: str | None = None) -> Figure | None:
+    """Propensity-score overlap before and after matching; None when the match used no propensity score."""
+    if not result.match_summary.distance_ps:
+        return None
+    data = overlap_data(_build(result), study.study.min_cell)
+    if data is None:
+        return None
+    ax = ps_overlap(data[0], language=_lang(study, language))
+    return Figure("ps_overlap", ax.figure, data[1])
 
 
 def balance_table(result: CohortResult, study, language: str | None = None) -> Table:

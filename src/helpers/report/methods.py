@@ -1,4 +1,7 @@
-"""The methods section: written from the study's parameters (never from results), in the study's language.
+"""The methods section: written from the study's parameters, in the study's language.
+
+The only results it reads: the weeks the extract holds (:func:`data_text`) and the covariates
+left over the balance threshold after matching (:func:`matching`, named, issue 17.8).
 
 Each function takes the study and returns Markdown; the words are in the catalogue
 (``methods.*`` in ``helpers/data/i18n/methods.yaml``).
@@ -11,10 +14,12 @@ import sys
 
 from helpers.core.i18n import catalogue, join_and, short, tr
 from helpers.ingest.result import IngestResult
+from helpers.report import imbalance
 from helpers.report.cohort import covariate_label
 from helpers.report.items import Text
 from helpers.report.outcome_rules import outcome_rules_text
 from helpers.report.robustness import methods_text as robustness_methods
+from helpers.stages.cohort import CohortResult
 from helpers.stats.power import planned_controls
 
 
@@ -50,6 +55,9 @@ def design(study, language: str | None = None) -> Text:
     if c.max_weeks_cash_benefit is not None:
         rules.append(tr("methods.design.cash_max", lang, max_weeks=c.max_weeks_cash_benefit,
                         cash=_benefits(c.cash_subcategories, lang), lookback=c.cash_benefit_lookback_weeks))
+    rules.extend(tr("methods.design.control_proxy_min" if r.min_weeks > 1 else "methods.design.control_proxy", lang, reason=tr(f"cohort.reason.{r.reason}", lang).lower(),
+                    codes=_proxy_selection(r, lang), weeks=r.weeks_before, min_weeks=r.min_weeks)
+                 for r in c.control_exclusions)
     keep = tr(f"methods.design.failing_{c.intervention_failing_criteria}", lang)
     pool = tr(f"methods.design.pool_{c.controls_from}", lang)
     return Text("\n".join([
@@ -63,6 +71,13 @@ def design(study, language: str | None = None) -> Text:
         "",
         keep + " " + tr("methods.design.controls", lang, pool=pool),
     ]))
+
+
+def _proxy_selection(rule, language: str) -> str:
+    """The codes a control-exclusion proxy selects, as written in the study file."""
+    codes = [tr("methods.design.proxy_codes", language, codes=", ".join(str(x) for x in rule.codes))] if rule.codes else []
+    names = [n.replace("_", " ") for n in (*rule.categories, *rule.subcategories, *rule.activities)]
+    return join_and(codes + names, language)
 
 
 def data_text(study, language: str | None = None) -> str:
@@ -114,7 +129,10 @@ def matching(study, language: str | None = None) -> Text:
         covariates = "; ".join(covariate_label(c, None, lang) for c in m.covariates)  # display names, not columns
         text = tr(key, lang, ratio=ratio, repl=repl, covariates=covariates, within=within, caliper=cal,
                   order=tr(f"methods.matching.order.{m.order}", lang), distance=m.distance)
-    return Text(text + tr("methods.matching.weights", lang, threshold=short(m.smd_threshold, lang)))
+    cohort = CohortResult.load_or_none(study)
+    residual = "" if cohort is None else imbalance.sentence(cohort.residual_imbalance, m.smd_threshold, lang)
+    return Text(text + tr("methods.matching.weights", lang, threshold=short(m.smd_threshold, lang))
+                + (" " + residual if residual else ""))
 
 
 def tests(study, language: str | None = None) -> Text:

@@ -18,6 +18,7 @@ import pandas as pd
 from helpers import disclosure
 from helpers.config import Study
 from helpers.core.i18n import join_and, number, tr
+from helpers.report import imbalance
 from helpers.report.items import Text
 from helpers.report.outcome_claims import (
     BOUND_RD,
@@ -261,13 +262,14 @@ def investment(study: Study, language: str, res: dict | None) -> str:
 def compose(study: Study, language: str, *, group_sizes: tuple[int, int] | None,
             outcome_rows: pd.DataFrame | None, survival_result: SurvivalResult | None,
             investment_results: dict | None, skipped: dict[str, tuple[str, str]] | None = None,
-            robustness_result: RobustnessResult | None = None) -> list[str]:
+            robustness_result: RobustnessResult | None = None, residual_imbalance: str = "") -> list[str]:
     """The summary's paragraphs from the stages' results (None: the stage did not run).
 
     ``skipped`` maps a stage the runner skipped (``skipped_sections.json``) to its reason
     (en, da); such a stage's paragraph says why instead of "did not run". ``robustness_result``
     adds the regression-adjusted difference and hazard ratio after the headline ones (nothing when
-    the robustness stage did not run).
+    the robustness stage did not run). ``residual_imbalance`` (:func:`helpers.report.imbalance.sentence`)
+    follows the population.
     """
     skipped = skipped or {}
 
@@ -277,7 +279,8 @@ def compose(study: Study, language: str, *, group_sizes: tuple[int, int] | None,
         return tr("summary.skipped", language, section=tr(f"summary.section.{stage}", language),
                   reason=skipped[stage][1 if language == "da" else 0])
 
-    paras = [why("cohort") if group_sizes is None and "cohort" in skipped else population(study, language, group_sizes),
+    paras = [why("cohort") if group_sizes is None and "cohort" in skipped
+             else " ".join(filter(None, [population(study, language, group_sizes), residual_imbalance])),
              *([why("outcomes")] if outcome_rows is None and "outcomes" in skipped
                else outcomes(study, language, outcome_rows)),
              why("survival") if survival_result is None and "survival" in skipped
@@ -304,7 +307,9 @@ def paragraphs(study: Study, output_dir: str | Path | None = None, language: str
         outcome_rows=None if outcome_result is None else outcome_result.table(),
         survival_result=SurvivalResult.load_or_none(study),
         investment_results=None if inv_path is None else json.loads(inv_path.read_text(encoding="utf-8")),
-        skipped=skipped_stages(output_dir), robustness_result=RobustnessResult.load_or_none(study))
+        skipped=skipped_stages(output_dir), robustness_result=RobustnessResult.load_or_none(study),
+        residual_imbalance="" if cohort is None else imbalance.sentence(
+            cohort.residual_imbalance, study.matching.smd_threshold, language or study.study.language))
 
 
 def skipped_stages(output_dir: str | Path | None) -> dict[str, tuple[str, str]]:

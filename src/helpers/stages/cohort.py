@@ -16,10 +16,12 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
+from helpers.cohort.balance import over_threshold
 from helpers.cohort.build import CohortBuild, Note, build_cohort, first_week_needed, write_outputs
 from helpers.core import store
 from helpers.core.i18n import LANGUAGES, tr
 from helpers.disclosure import MASK, is_small
+from helpers.disclosure.balance import mask_balance
 from helpers.stages.base import StageResult
 
 
@@ -56,6 +58,23 @@ class MatchSummary(BaseModel):
     max_abs_smd_before: float
 
 
+class ImbalancedTerm(BaseModel):
+    """A covariate term whose |SMD| after matching exceeds ``matching.smd_threshold``.
+
+    ``smd`` and the group means are None when their counts are disclosive
+    (:func:`helpers.disclosure.balance.mask_balance`): the term is then named without values.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="constants")
+
+    variable: str
+    level: str | None
+    kind: str
+    smd: float | None
+    mean_treated: float | None
+    mean_control: float | None
+
+
 class CohortResult(StageResult):
     """What stage 02 found (the content of ``cohort_summary.json``).
 
@@ -68,6 +87,15 @@ class CohortResult(StageResult):
         What the report says about the build, in English and Danish (counts masked).
     balance_covariates : list of str
         Covariates of the balance table, in order.
+    smd_threshold : float or None
+        ``matching.smd_threshold`` the imbalance was judged by.
+    residual_imbalance : list of ImbalancedTerm
+        Terms over the threshold after matching, largest |SMD| first (masked as published).
+    unmirrored_exclusions : list of str
+        Screening exclusion reasons that excluded someone and that no register rule mirrors
+        for the controls (:attr:`helpers.cohort.build.CohortBuild.unmirrored_reasons`).
+    note_keys : list of str
+        Catalogue keys of the notes (``cohort.note.<key>``), e.g. ``lookback``.
     """
 
     FILE = "cohort_summary.json"
@@ -76,6 +104,10 @@ class CohortResult(StageResult):
     timings: dict[str, float]
     notes: list[tuple[str, str]]
     balance_covariates: list[str]
+    smd_threshold: float | None = None
+    residual_imbalance: list[ImbalancedTerm] = []
+    unmirrored_exclusions: list[str] = []
+    note_keys: list[str] = []
     _build: CohortBuild | None = PrivateAttr(default=None)
 
     @property
@@ -120,13 +152,36 @@ def word_note(note: Note, language: str, min_cell: int) -> str:
     return tr(f"cohort.note.{note.key}", language, **fields)
 
 
+def residual_imbalance(balance: pd.DataFrame, threshold: float, min_cell: int) -> list[ImbalancedTerm]:
+    """Terms over ``threshold`` after matching; values of terms with disclosive counts left out."""
+    big = over_threshold(balance, threshold, "after")
+    masked, _ = mask_balance(balance, min_cell, item="residual_imbalance")
+    masked = masked[masked["sample"] == "after"].assign(level=lambda f: f["level"].fillna("").astype(str))
+    shown = masked.set_index(["variable", "level"])
+
+    def value(x) -> float | None:
+        return None if pd.isna(x) else float(x)
+
+    out = []
+    for _, r in big.iterrows():
+        level = "" if pd.isna(r["level"]) else str(r["level"])
+        m = shown.loc[(r["variable"], level)]
+        out.append(ImbalancedTerm(variable=str(r["variable"]), level=level or None, kind=str(r["kind"]),
+                                  smd=value(m["smd"]), mean_treated=value(m["mean_treated"]),
+                                  mean_control=value(m["mean_control"])))
+    return out
+
+
 def from_build(study, build: CohortBuild) -> CohortResult:
     """The :class:`CohortResult` of a :func:`helpers.cohort.build.build_cohort` build (carrying it)."""
     mc = study.study.min_cell
+    threshold = study.matching.smd_threshold
     result = CohortResult(
         match_summary=MatchSummary(**build.match_summary), timings=build.timings,
         notes=[tuple(word_note(n, lang, mc) for lang in LANGUAGES) for n in build.notes],
-        balance_covariates=build.balance_covariates)
+        balance_covariates=build.balance_covariates, smd_threshold=threshold,
+        residual_imbalance=residual_imbalance(build.balance, threshold, mc),
+        unmirrored_exclusions=list(build.unmirrored_reasons), note_keys=[n.key for n in build.notes])
     result._build = build
     return result
 

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from helpers.config.schema.base import Section
-from helpers.core.codes import load_code_table
+from helpers.core.codes import CATEGORIES, MAX_CODE, load_code_table
 
 #: Covariates that :func:`helpers.cohort.register.covariates_at` computes at each index week.
 NUMERIC_COVARIATES: tuple[str, ...] = (
@@ -27,10 +27,86 @@ CATEGORICAL_COVARIATES: tuple[str, ...] = ("benefit_category", "benefit_subcateg
 KNOWN_COVARIATES: tuple[str, ...] = NUMERIC_COVARIATES + CATEGORICAL_COVARIATES
 
 
+#: Screening-form exclusion reasons in the order they are logged (docs/architecture.md).
+SCREENING_REASONS: tuple[str, ...] = (
+    "not_eligible_age",
+    "exempt_from_activation",
+    "in_medical_treatment",
+    "other_project",
+    "expected_clarified_3m",
+    "declined",
+)
+
+
 def _check_names(names, where: str) -> None:
     unknown = [n for n in names if n not in KNOWN_COVARIATES]
     if unknown:
         raise ValueError(f"{where}: unknown covariate(s) {unknown}; use any of {list(KNOWN_COVARIATES)}")
+
+
+class ControlExclusion(Section):
+    """A register proxy of a screening exclusion reason, applied to the control candidates.
+
+    A candidate (person, index week) is excluded when at least ``min_weeks`` of the
+    ``weeks_before`` weeks before the index week carry a selected code: any of ``codes``
+    (DREAM codes, or ranges ``"890-899"``) or any code of ``categories``, ``subcategories``
+    or ``activities`` (``helpers/data/dream_codes.csv``). Seed 000 screens out persons "i
+    lægelig behandling eller udredning" and persons who take part "i et andet
+    projekt/aktivitet/forløb"; the register cannot see either, so a rule names the codes that
+    come closest (e.g. sygedagpenge 890-899 and jobafklaring 785 for medical treatment).
+    """
+
+    reason: str = Field(description="the screening exclusion reason the rule mirrors (SCREENING_REASONS)")
+    codes: list[int | str] = Field(default=[], description="DREAM codes or ranges such as '890-899'")
+    categories: list[str] = Field(default=[], description="code categories (e.g. sickness)")
+    subcategories: list[str] = Field(default=[], description="code subcategories (e.g. jobafklaringsforloeb)")
+    activities: list[str] = Field(default=[], description="activity types (e.g. virksomhedspraktik_privat)")
+    weeks_before: int = Field(ge=1, description="window: the weeks index - weeks_before .. index - 1")
+    min_weeks: int = Field(default=1, ge=1, description="weeks with a selected code in the window that exclude")
+
+    @model_validator(mode="after")
+    def _known(self) -> ControlExclusion:
+        if self.reason not in SCREENING_REASONS[1:]:
+            raise ValueError(f"cohort.control_exclusions: reason {self.reason!r} is not a screening exclusion reason; "
+                             f"use one of {list(SCREENING_REASONS[1:])} (not_eligible_age is the age criterion)")
+        self.code_list()
+        table = load_code_table()
+        for name, known in (("categories", set(CATEGORIES)), ("subcategories", set(table["subcategory"]) - {""}),
+                            ("activities", set(table["activity"]) - {""})):
+            unknown = [v for v in getattr(self, name) if v not in known]
+            if unknown:
+                raise ValueError(f"cohort.control_exclusions ({self.reason}): unknown {name} {unknown}; "
+                                 f"known: {sorted(known)}")
+        if not (self.codes or self.categories or self.subcategories or self.activities):
+            raise ValueError(f"cohort.control_exclusions ({self.reason}): select codes, categories, subcategories "
+                             "or activities")
+        if self.min_weeks > self.weeks_before:
+            raise ValueError(f"cohort.control_exclusions ({self.reason}): min_weeks ({self.min_weeks}) exceeds "
+                             f"weeks_before ({self.weeks_before})")
+        return self
+
+    def code_list(self) -> list[int]:
+        """``codes`` with the ranges expanded, sorted.
+
+        Raises
+        ------
+        ValueError
+            A code outside 1..999 or a range that is not ``"low-high"`` with low <= high.
+        """
+        out: set[int] = set()
+        for item in self.codes:
+            text = str(item).strip()
+            lo, sep, hi = text.partition("-")
+            try:
+                a, b = (int(lo), int(hi)) if sep else (int(text), int(text))
+            except ValueError:
+                raise ValueError(f"cohort.control_exclusions ({self.reason}): code {item!r} is not a code or a "
+                                 "range 'low-high'") from None
+            if not (0 < a <= b < MAX_CODE):
+                raise ValueError(f"cohort.control_exclusions ({self.reason}): code {item!r} is outside "
+                                 f"1..{MAX_CODE - 1} or its range is reversed")
+            out.update(range(a, b + 1))
+        return sorted(out)
 
 
 class CohortConfig(Section):
@@ -73,6 +149,11 @@ class CohortConfig(Section):
         default="not_screened",
         description="register persons who may be controls: never screened for the programme, "
         "or also screened-but-not-included",
+    )
+    control_exclusions: list[ControlExclusion] = Field(
+        default=[],
+        description="register proxies of the screening exclusions, applied to control candidates at their index "
+        "week (empty = controls are only 'never screened')",
     )
 
     @property

@@ -1,8 +1,9 @@
-"""Figures of stage 02: the CONSORT-style flow diagram and the love plot.
+"""Figures of stage 02: the CONSORT-style flow diagram, the love plot and the propensity-score overlap.
 
-Both draw precomputed content: :func:`helpers.report.cohort.flow_boxes` (from the masked attrition
-log) and :func:`helpers.report.cohort.love_data` (SMDs before/after with labels); titles, legends
-and axis labels come from the catalogue (``cohort.flow.*``, ``cohort.figure.*``).
+All draw precomputed content: :func:`helpers.report.cohort.flow_boxes` (from the masked attrition
+log), :func:`helpers.report.cohort.love_data` (SMDs before/after with labels) and
+:func:`helpers.report.cohort.overlap_data` (masked histogram counts); titles, legends and axis
+labels come from the catalogue (``cohort.flow.*``, ``cohort.figure.*``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,14 @@ import pandas as pd
 from matplotlib.patches import FancyBboxPatch
 
 from helpers.core.i18n import tr
+
+
+def _decimal_formatter(language: str):
+    """Tick labels with a decimal comma in Danish."""
+    def fmt(v, _):
+        text = f"{v:g}"
+        return text.replace(".", ",").replace("-", "−") if language == "da" else text.replace("-", "−")
+    return plt.FuncFormatter(fmt)
 
 
 def flow_diagram(boxes: Sequence, *, ax=None, language: str = "en", fontsize: float = 7.5):
@@ -136,8 +145,47 @@ def love_plot(data: pd.DataFrame, *, threshold: float = 0.1, ax=None, language: 
     ax.set_yticks(y)
     ax.set_yticklabels(data["label"].tolist(), fontsize=8)
     ax.set_xlabel(tr("cohort.figure.smd_abs" if absolute else "cohort.figure.smd", language))
+    ax.xaxis.set_major_formatter(_decimal_formatter(language))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
     ax.set_ylim(-0.7, len(data) - 0.3)
     ax.grid(axis="x", color="#eeeeee", lw=0.6)
+    ax.set_axisbelow(True)
+    return ax
+
+
+#: Samples of the overlap plot, their colours and line styles.
+OVERLAP_STYLE = {"intervention": ("#b2182b", "-"), "pool": ("#999999", ":"), "control": ("#2166ac", "--")}
+
+
+def ps_overlap(data: pd.DataFrame, *, ax=None, language: str = "en"):
+    """Share of each sample per propensity-score bin: intervention, the pool before matching, matched controls.
+
+    Parameters
+    ----------
+    data : DataFrame
+        ``left, right`` and one share column per sample in :data:`OVERLAP_STYLE` (NaN: a bar
+        hidden for disclosure), e.g. :func:`helpers.report.cohort.overlap_data`.
+    language : {"en", "da"}
+
+    Returns
+    -------
+    Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.6))
+    edges = np.r_[data["left"].to_numpy(dtype=float), data["right"].to_numpy(dtype=float)[-1:]]
+    for name, (colour, style) in OVERLAP_STYLE.items():
+        if name not in data:
+            continue
+        share = data[name].to_numpy(dtype=float)
+        ax.stairs(np.nan_to_num(share, nan=0.0), edges, color=colour, ls=style, lw=1.4,
+                  label=tr(f"cohort.figure.sample.{name}", language))
+    ax.set_xlabel(tr("cohort.figure.ps_axis", language))
+    ax.set_ylabel(tr("cohort.figure.share", language))
+    ax.xaxis.set_major_formatter(_decimal_formatter(language))
+    pct = " %" if language == "da" else "%"
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f}{pct}"))
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8, frameon=False)
+    ax.grid(axis="y", color="#eeeeee", lw=0.6)
     ax.set_axisbelow(True)
     return ax
