@@ -443,7 +443,7 @@ def test_cohort_result_round_trip(hand):
     assert {k: saved.pop(k) for k in ("match_summary", "timings", "notes", "balance_covariates")} == {
         "match_summary": build.match_summary, "timings": build.timings, "notes": [list(n) for n in result.notes],
         "balance_covariates": build.balance_covariates}
-    assert set(saved) == {"smd_threshold", "residual_imbalance", "unmirrored_exclusions", "note_keys"}
+    assert set(saved) == {"smd_threshold", "residual_imbalance", "unmirrored_exclusions", "note_keys", "published_smd"}
     # the summary and the notes read back from the file; the tables need the build's frames
     assert cohort_report.summary_text(again, study, "en").markdown == cohort_report.summary_text(result, study,
                                                                                                  "en").markdown

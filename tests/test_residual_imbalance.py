@@ -100,3 +100,28 @@ def test_methods_name_the_term_when_the_cohort_result_has_one(demo_study, monkey
     assert text.endswith("i aktivt tilbud (ugen før indeks) (SMD 0,770; 55 % mod 17 %).")
     fake.residual_imbalance = []
     assert "balancegrænsen" not in methods.matching(demo_study, "da").markdown
+
+
+def test_summary_largest_smd_skips_a_term_the_balance_table_hides():
+    # a binary term with 3 of 50 controls exposed is hidden in the balance table; its SMD (0.6) must not come
+    # back as the summary's "largest |SMD| after matching" (with the group sizes it gives the count away)
+    from types import SimpleNamespace
+
+    from helpers.stages.cohort import _published_smds
+
+    def term(sample, variable, kind, smd, ct, cc):
+        return dict(sample=sample, variable=variable, level=("1" if kind == "binary" else None), kind=kind, smd=smd,
+                    mean_treated=0.5, mean_control=0.2, var_ratio=1.0, count_treated=ct, count_control=cc,
+                    n_treated=50, n_control=50, missing_treated=0, missing_control=0)
+
+    bal = pd.DataFrame([term("after", "age", "continuous", 0.08, None, None),
+                        term("after", "active_measure", "binary", 0.60, 25, 3),
+                        term("after", "weeks_transfer_104", "continuous", -0.05, None, None),
+                        term("before", "age", "continuous", 0.30, None, None),
+                        term("before", "active_measure", "binary", 0.90, 30, 2)])
+    build = SimpleNamespace(balance=bal)
+    out = _published_smds(build, 5)
+    assert out["after"] == pytest.approx(0.08)
+    assert out["after_history"] == pytest.approx(0.05)
+    assert out["before"] == pytest.approx(0.30)
+    assert _published_smds(SimpleNamespace(balance=bal[bal["kind"] == "binary"]), 5)["after"] is None

@@ -393,8 +393,10 @@ def summary_text(result: CohortResult, study, language: str | None = None) -> Te
     def cnt(k: int) -> str:
         return MASK.format(min_cell=mc) if is_small(k, mc) else count(k, lang)
 
-    def dec(x: float) -> str:
-        return f"{x:.3f}".replace(".", sep)
+    def dec(x: float | None) -> str:
+        return "–" if x is None else f"{x:.3f}".replace(".", sep)
+
+    shown = result.published_smd or {}  # hidden binary terms left out (the balance table's mask)
 
     if s.method == "exact":
         how = tr("cohort.summary.how.exact", lang,
@@ -410,9 +412,9 @@ def summary_text(result: CohortResult, study, language: str | None = None) -> Te
     return Text(tr("cohort.summary.sentence", lang, n_matched=cnt(s.n_treated_matched), n_treated=cnt(s.n_treated),
                    ratio=s.ratio, replacement=replacement, n_controls=cnt(s.n_controls_unique),
                    n_eligible=cnt(s.n_eligible_control_persons), n_weeks=s.n_index_weeks, how=how,
-                   smd_after=dec(s.max_abs_smd_after), smd_history=dec(s.max_abs_smd_after_history),
+                   smd_after=dec(shown.get("after")), smd_history=dec(shown.get("after_history")),
                    threshold=str(study.matching.smd_threshold).replace(".", sep),
-                   smd_before=dec(s.max_abs_smd_before)))
+                   smd_before=dec(shown.get("before"))))
 
 
 def notes_text(result: CohortResult, study, language: str | None = None) -> list[Text]:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from helpers.cohort.balance import over_threshold
-from helpers.cohort.build import CohortBuild, Note, build_cohort, first_week_needed, write_outputs
+from helpers.cohort.balance import max_abs_smd, over_threshold
+from helpers.cohort.build import HISTORY_COVARIATES, CohortBuild, Note, build_cohort, first_week_needed, write_outputs
 from helpers.core import store
 from helpers.core.i18n import LANGUAGES, tr
 from helpers.disclosure import MASK, is_small
@@ -96,6 +96,9 @@ class CohortResult(StageResult):
         for the controls (:attr:`helpers.cohort.build.CohortBuild.unmirrored_reasons`).
     note_keys : list of str
         Catalogue keys of the notes (``cohort.note.<key>``), e.g. ``lookback``.
+    published_smd : dict
+        Largest |SMD| (``after``, ``after_history``, ``before``) over the terms the balance table
+        shows (hidden binary terms left out; None when none is shown), as the summary prints it.
     """
 
     FILE = "cohort_summary.json"
@@ -108,6 +111,7 @@ class CohortResult(StageResult):
     residual_imbalance: list[ImbalancedTerm] = []
     unmirrored_exclusions: list[str] = []
     note_keys: list[str] = []
+    published_smd: dict[str, float | None] = {}
     _build: CohortBuild | None = PrivateAttr(default=None)
 
     @property
@@ -172,6 +176,20 @@ def residual_imbalance(balance: pd.DataFrame, threshold: float, min_cell: int) -
     return out
 
 
+def _published_smds(build: CohortBuild, min_cell: int) -> dict[str, float | None]:
+    """The largest |SMD| after (all terms, benefit history) and before matching, over the terms the balance table shows.
+
+    A binary term whose counts are disclosive has its SMD hidden in the balance table
+    (:func:`helpers.disclosure.balance.mask_balance`); the summary's "largest |SMD|" must not
+    print it either (with the group sizes it gives the hidden count back). None when no term
+    is shown.
+    """
+    masked, _ = mask_balance(build.balance, min_cell, item="cohort_summary")
+    values = {"after": max_abs_smd(masked, "after"), "after_history": max_abs_smd(masked, "after", HISTORY_COVARIATES),
+              "before": max_abs_smd(masked, "before")}
+    return {k: (None if v is None or v != v else float(v)) for k, v in values.items()}
+
+
 def from_build(study, build: CohortBuild) -> CohortResult:
     """The :class:`CohortResult` of a :func:`helpers.cohort.build.build_cohort` build (carrying it)."""
     mc = study.study.min_cell
@@ -181,7 +199,8 @@ def from_build(study, build: CohortBuild) -> CohortResult:
         notes=[tuple(word_note(n, lang, mc) for lang in LANGUAGES) for n in build.notes],
         balance_covariates=build.balance_covariates, smd_threshold=threshold,
         residual_imbalance=residual_imbalance(build.balance, threshold, mc),
-        unmirrored_exclusions=list(build.unmirrored_reasons), note_keys=[n.key for n in build.notes])
+        unmirrored_exclusions=list(build.unmirrored_reasons), note_keys=[n.key for n in build.notes],
+        published_smd=_published_smds(build, mc))
     result._build = build
     return result
 
