@@ -190,3 +190,21 @@ def test_summary_of_the_demo_like_comparison_from_counts(demo_study):
     # the least favourable p is the pair-clustered t test's, the headline of 1:1 pairs since issue 17.7
     # (Fisher's would be < 0.001)
     assert "at 1 of the 1 follow-up points that can be shown" in en and "p ≤ 0.002 at 2 years after" in en
+
+
+@pytest.mark.parametrize("npv, low, high, en_words", [
+    (2.2e6, -6.4e6, 10.6e6, "no clear net gain or cost (net present value 2.2 million, 95% interval -6.4 to 10.6)"),
+    (3.7e6, 0.8e6, 6.8e6, "a net gain of DKK 3.7 million"),
+    (-1.5e6, -2.0e6, -0.1e6, "a net cost of DKK 1.5 million"),
+    (0.04e6, None, None, "no clear net gain or cost (net present value 0.0 million)"),
+])
+def test_summary_investment_sentence_follows_the_interval(demo_study, npv, low, high, en_words):
+    # issue 18.5: "net gain of DKK 0.0 million" and a direction on an interval that covers 0 are not claims the
+    # numbers allow; the sentence names a direction only when the 95% interval excludes 0
+    from helpers.report import summary
+
+    res = {"npv": {"public": {"estimate": npv, "ci_low": low, "ci_high": high}}, "horizon_total_years": 10}
+    study = demo_study.model_copy(update={"investment": demo_study.investment.model_copy(update={"perspective": ["public"]})})
+    assert en_words in summary.investment(study, "en", res)
+    da = summary.investment(study, "da", res)
+    assert ("hverken en klar nettogevinst eller en klar nettoudgift" in da) == en_words.startswith("no clear")

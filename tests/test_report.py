@@ -285,14 +285,17 @@ def test_summary_is_written_from_aggregates_in_both_languages(tmp_path, en, monk
     assert "statistically significant (p < 0.05) at 1 of 2 follow-up points" in text
     assert "Of 1 comparisons of secondary outcomes, 1 show" in text
     assert "reached it faster than the controls: hazard ratio 2.31 (95% CI 1.20 to 4.45; p = 0.012)" in text
-    assert ("for the municipality a net cost of DKK 1.3 million (net present value -1.3 million, 95% interval -3.0 "
+    # the municipality's interval covers 0: no direction is claimed (issue 18.5)
+    assert ("for the municipality no clear net gain or cost (net present value -1.3 million, 95% interval -3.0 "
             "to 0.5)") in text
-    assert "for the public sector as a whole a net gain of DKK 2.5 million" in text
+    assert ("for the public sector as a whole no clear net gain or cost (net present value 2.5 million, 95% interval "
+            "-1.0 to 6.0)") in text
+    assert "net gain of DKK" not in text and "net cost of DKK" not in text
     assert "Over 10 years" in text and "In 83% of the simulated scenarios" in text
     da = "\n".join(_summary(en, tmp_path, "da"))
     assert "24 % i indsatsgruppen mod 6 % af kontrolpersonerne, forskel 18,0 procentpoint" in da
     assert "hazard ratio 2,31 (95 %-KI 1,20 til 4,45; p = 0,012)" in da
-    assert "for kommunen en nettoudgift på 1,3 mio. kr." in da
+    assert "for kommunen hverken en klar nettogevinst eller en klar nettoudgift (nutidsværdi -1,3 mio. kr." in da
 
 
 def test_summary_says_which_stages_did_not_run(tmp_path, en, monkeypatch):

@@ -242,6 +242,12 @@ def investment(study: Study, language: str, res: dict | None) -> str:
         if _is_num(lo) and _is_num(hi):
             ci = tr("summary.investment.ci", language, npv=number(float(npv) / 1e6, 1, language),
                     low=number(float(lo) / 1e6, 1, language), high=number(float(hi) / 1e6, 1, language))
+        covers = _is_num(lo) and _is_num(hi) and float(lo) <= 0 <= float(hi)
+        if covers or round(abs(float(npv)) / 1e6, 1) == 0:  # wording follows the interval (issue 18.5)
+            parts.append(tr("summary.investment.unclear", language, actor=tr(f"actor_phrase.{actor}", language),
+                            ci=ci or tr("summary.investment.npv_only", language,
+                                        npv=number(float(npv) / 1e6, 1, language))))
+            continue
         word = tr("summary.investment.gain" if float(npv) >= 0 else "summary.investment.cost", language)
         parts.append(tr("summary.investment.actor", language, actor=tr(f"actor_phrase.{actor}", language), word=word,
                         amount=number(abs(float(npv)) / 1e6, 1, language), ci=ci))
