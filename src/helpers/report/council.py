@@ -51,6 +51,14 @@ def _payback(actor: ActorSummary, years: int, language: str) -> str:
     return _c("year_n", language, year=int(pb)) if _ok(pb) else _c("not_within", language, years=years)
 
 
+def _direction(actor, prefix: str = "") -> str:
+    """``ahead``/``behind`` when the 95 % range of the NPV excludes 0, else ``either_way`` (issue 18.5)."""
+    lo, hi = actor.npv_low, actor.npv_high
+    if _ok(lo) and _ok(hi) and lo <= 0 <= hi:
+        return prefix + ("either_way_ahead" if actor.npv >= 0 else "either_way_behind")
+    return prefix + ("ahead" if actor.npv >= 0 else "behind")
+
+
 def paragraphs(result: InvestmentResult | None, language: str, *, perspective=ACTORS,
                unique_controls: int | None = None) -> list[str]:
     """The page's text as Markdown paragraphs (heading first; only the heading and a line when
@@ -72,11 +80,11 @@ def paragraphs(result: InvestmentResult | None, language: str, *, perspective=AC
                   bearer=_who(result.settings.cost_bearer, L)))
     shown = [a for a in perspective if a in actors]
     whole = actors.get("public", actors[shown[-1]])
-    parts = [_c("part_ahead" if actors[a].npv >= 0 else "part_behind", L, who=_who(a, L), x=_mio(actors[a].npv, L))
+    parts = [_c(_direction(actors[a], "part_"), L, who=_who(a, L), x=_mio(actors[a].npv, L))
              for a in shown if a != "public"]
     measured = int(result.settings.horizon_years or years)
     out.append(_c("saved", L, n_ctl=n_ctl, years=years, measured=measured,
-                  whole=_c("ahead" if whole.npv >= 0 else "behind", L, who=_who("public", L), x=_mio(whole.npv, L)),
+                  whole=_c(_direction(whole), L, who=_who("public", L), x=_mio(whole.npv, L)),
                   parts="; ".join(parts)))
     pay = [(_c("pays_in", L, who=_who(a, L), year=int(actors[a].payback_year_pv))
             if _ok(actors[a].payback_year_pv) else _c("pays_not", L, who=_who(a, L), years=years))
