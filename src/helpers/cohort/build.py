@@ -48,10 +48,10 @@ from helpers.cohort.attrition import AttritionLog
 from helpers.cohort.follow_up import followed_by_horizon
 from helpers.cohort.eligibility import (
     SCREENING_REASONS,
-    _eligible_pairs,
     active_rules,
     control_exclusion_masks,
     criteria,
+    pool_candidates,
     read_screening,
 )
 from helpers.cohort.register import (
@@ -212,15 +212,39 @@ def build_cohort(study, persons: pd.DataFrame, residence: pd.DataFrame, weekly: 
     helpers.cohort.matching.MatchingError
         Some intervention person gets no control and ``matching.allow_unmatched`` is false.
     """
-    timings: dict[str, float] = {}
     t = time.perf_counter()
-    ccfg, mcfg = study.cohort, study.matching
     reg = prepare_register(study, persons, residence, weekly, monthly, codebook)
+    timings = {"prepare": time.perf_counter() - t}
+    rules = active_rules(study.cohort)
+    return assemble_cohort(
+        study, reg, screening, timings=timings, follow_up_register=lambda ids: reg,
+        pool=lambda weeks, scr, log: _control_candidates(reg, scr, weeks, study.cohort, rules, log))
+
+
+def assemble_cohort(study, reg: Register, screening: pd.DataFrame, *, pool, follow_up_register,
+                    timings: dict[str, float]) -> CohortBuild:
+    """The steps of :func:`build_cohort` from a Register of the participants and a control-pool step.
+
+    Parameters
+    ----------
+    study : Study
+    reg : Register
+        Holds (at least) every screened person in the register; the intervention group is read from it.
+    screening : DataFrame
+        The screening form.
+    pool : callable
+        ``pool(index_weeks, screening, log) -> (candidates, n_c)``, as :func:`_control_candidates`
+        (the in-memory build) or :func:`helpers.cohort.streaming.build_cohort_streaming` (store blocks).
+    follow_up_register : callable
+        ``follow_up_register(person_ids) -> Register`` holding those persons (the matched cohort).
+    timings : dict
+        Seconds per step so far (updated).
+    """
+    ccfg, mcfg = study.cohort, study.matching
     scr = read_screening(screening)
     log = AttritionLog()
     notes: list[Note] = []
     rules = active_rules(ccfg)
-    timings["prepare"] = time.perf_counter() - t
 
     t = time.perf_counter()
     treated, n = _intervention_group(reg, scr, ccfg, rules, log, notes)
@@ -228,7 +252,7 @@ def build_cohort(study, persons: pd.DataFrame, residence: pd.DataFrame, weekly: 
 
     t = time.perf_counter()
     index_weeks = np.unique(treated["index_week"].to_numpy())
-    candidates, n_c = _control_candidates(reg, scr, index_weeks, ccfg, rules, log)
+    candidates, n_c = pool(index_weeks, scr, log)
     _flag_proxies(reg, treated, ccfg, log, n)
     timings["eligibility_candidates"] = time.perf_counter() - t
     lookback = max(ccfg.cash_benefit_lookback_weeks, ccfg.transfers_lookback_weeks, 156)
@@ -243,8 +267,9 @@ def build_cohort(study, persons: pd.DataFrame, residence: pd.DataFrame, weekly: 
     cohort = res.cohort
 
     t = time.perf_counter()
-    _follow_up_flags(reg, cohort, ccfg, log, n, n_c)
-    follow_up = followed_by_horizon(reg, cohort, study.outcomes.horizons)
+    reg_fu = follow_up_register(pd.unique(cohort["person_id"].to_numpy()))
+    _follow_up_flags(reg_fu, cohort, ccfg, log, n, n_c)
+    follow_up = followed_by_horizon(reg_fu, cohort, study.outcomes.horizons)
     timings["follow_up"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -356,33 +381,10 @@ def _control_candidates(reg: Register, scr: pd.DataFrame, index_weeks: np.ndarra
                         ) -> tuple[pd.DataFrame, int]:
     """The register pool less screened persons, as (person, index week) pairs meeting every criterion.
 
-    The pool is evaluated in blocks of persons (``block_pairs`` pairs at a time, by default
-    :data:`CANDIDATE_BLOCK_PAIRS`); a block's
-    attrition counts are persons of that block only, so the log's counts are their sums and
-    the result does not depend on the block size (``tests/test_cohort.py``).
+    :func:`helpers.cohort.eligibility.pool_candidates` on the one block ``reg``.
     """
-    n_c = log.add("register", "control", "register_pool", reg.n)
-    excluded_ids = scr["person_id"] if ccfg.controls_from == "not_screened" else scr.loc[scr["included"], "person_id"]
-    is_screened = pd.Index(reg.weekly.person_id).isin(excluded_ids)
-    n_c = log.add("register", "control", "screened_for_programme", n_c, int(is_screened.sum()))
-    cand_rows = np.flatnonzero(~is_screened)
-    per_block = max(1, int(block_pairs or CANDIDATE_BLOCK_PAIRS) // max(1, len(index_weeks)))
-    blocks, excluded = [], {}
-    for start in range(0, max(len(cand_rows), 1), per_block):
-        rows = cand_rows[start:start + per_block]
-        block_log = AttritionLog()
-        pr = np.repeat(rows, len(index_weeks))
-        pw = np.tile(index_weeks, len(rows))
-        cand, _ = _eligible_pairs(reg, pr, pw, ccfg, rules, block_log, len(rows))
-        blocks.append(cand)
-        for row in block_log.rows:
-            key = (row["stage"], row["group"], row["reason"])
-            excluded[key] = excluded.get(key, 0) + row["n_excluded"]
-    for (stage, group, reason), k in excluded.items():
-        n_c = log.add(stage, group, reason, n_c, k)
-    cand = pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
-    cand = cand.sort_values(["index_week", "person_id"], kind="stable").reset_index(drop=True)
-    return cand, n_c
+    return pool_candidates([(reg, 0)], scr, index_weeks, ccfg, rules, log,
+                           block_pairs=block_pairs or CANDIDATE_BLOCK_PAIRS)
 
 
 def _match(study, treated: pd.DataFrame, candidates: pd.DataFrame) -> matching.MatchResult:

@@ -19,7 +19,7 @@ it matches and has not already left benefits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,8 @@ from helpers.cohort.register import (
 from helpers.config.schema.cohort import SCREENING_REASONS
 from helpers.outcomes import status
 
-__all__ = ["RULES", "SCREENING_REASONS", "active_rules", "control_exclusion_masks", "criteria", "read_screening"]
+__all__ = ["RULES", "SCREENING_REASONS", "active_rules", "control_exclusion_masks", "criteria", "pool_candidates",
+           "read_screening"]
 
 
 #: Register criteria in the order they are applied.
@@ -203,3 +204,41 @@ def _eligible_pairs(reg: Register, rows: np.ndarray, weeks: np.ndarray, ccfg, ru
     cand["meets_criteria"] = True
     cand = cand.sort_values(["index_week", "person_id"], kind="stable").reset_index(drop=True)
     return cand, n
+
+
+def pool_candidates(blocks: Iterable[tuple[Register, int]], scr: pd.DataFrame, index_weeks: np.ndarray, ccfg,
+                    rules: Sequence[str], log: AttritionLog, *, block_pairs: int) -> tuple[pd.DataFrame, int]:
+    """Control candidates from blocks of the register pool, each a (Register, first store row) pair.
+
+    Each block's persons are evaluated in sub-blocks of ``block_pairs`` pairs
+    (:data:`helpers.cohort.build.CANDIDATE_BLOCK_PAIRS`); a block's attrition counts are persons of that block only,
+    so the log's counts are their sums and the result does not depend on the block sizes
+    (``tests/test_cohort.py``). The candidates' ``row`` is the block's row plus its first
+    store row (the row of the whole store).
+    """
+    excluded_ids = scr["person_id"] if ccfg.controls_from == "not_screened" else scr.loc[scr["included"], "person_id"]
+    per_block = max(1, int(block_pairs) // max(1, len(index_weeks)))
+    out, excluded, n_pool, n_screened = [], {}, 0, 0
+    for reg, offset in blocks:
+        is_screened = pd.Index(reg.weekly.person_id).isin(excluded_ids)
+        n_pool, n_screened = n_pool + reg.n, n_screened + int(is_screened.sum())
+        cand_rows = np.flatnonzero(~is_screened)
+        for start in range(0, max(len(cand_rows), 1), per_block):
+            rows = cand_rows[start:start + per_block]
+            block_log = AttritionLog()
+            pr = np.repeat(rows, len(index_weeks))
+            pw = np.tile(index_weeks, len(rows))
+            cand, _ = _eligible_pairs(reg, pr, pw, ccfg, rules, block_log, len(rows))
+            cand["row"] += offset
+            out.append(cand)
+            for row in block_log.rows:
+                key = (row["stage"], row["group"], row["reason"])
+                excluded[key] = excluded.get(key, 0) + row["n_excluded"]
+    n_c = log.add("register", "control", "register_pool", n_pool)
+    n_c = log.add("register", "control", "screened_for_programme", n_c, n_screened)
+    for (stage, group, reason), k in excluded.items():
+        n_c = log.add(stage, group, reason, n_c, k)
+    out = [c for c in out if len(c)] or out[:1]
+    cand = pd.concat(out, ignore_index=True) if len(out) > 1 else out[0]
+    cand = cand.sort_values(["index_week", "person_id"], kind="stable").reset_index(drop=True)
+    return cand, n_c

@@ -127,8 +127,12 @@ def _code_labels(codebook: CodeBook) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def prepare_register(study, persons: pd.DataFrame, residence: pd.DataFrame, weekly: WeeklyStatus,
-                     monthly: MonthlyEmployment | None, codebook: CodeBook | None = None) -> Register:
+                     monthly: MonthlyEmployment | None, codebook: CodeBook | None = None, *,
+                     check_residence: bool = True) -> Register:
     """Align persons, residence and monthly employment on the weekly store's rows.
+
+    ``check_residence=False`` leaves out :func:`require_residence` (a block of the store may
+    hold nobody with a residence; the streaming build checks the whole pool).
 
     Raises
     ------
@@ -154,12 +158,8 @@ def prepare_register(study, persons: pd.DataFrame, residence: pd.DataFrame, week
     years = pd.to_numeric(residence["year"], errors="coerce").to_numpy()
     ok = (rows >= 0) & ~np.isnan(years.astype(float))
     ccfg = study.cohort
-    if (ccfg.municipality or ccfg.control_municipalities) and not ok.any():
-        raise CohortError(
-            "residence.parquet: no person has a municipality of residence, but cohort.municipality selects on it, so "
-            "every person would fail the criterion; map the residence column(s) in data.dream (municipality_prefix, "
-            "municipality_column or municipality_assumed) and re-run 01_ingest, or set cohort.municipality: []"
-        )
+    if check_residence:
+        require_residence(ccfg, bool(ok.any()))
     if ok.any():
         y0, y1 = int(np.nanmin(years[ok])), int(np.nanmax(years[ok]))
     else:
@@ -175,6 +175,16 @@ def prepare_register(study, persons: pd.DataFrame, residence: pd.DataFrame, week
                     sex=sex, residence=res, residence_first_year=y0, codebook=codebook, category_of=cats,
                     subcategory_of=sub, activity_of=act, age_ref=age_ref,
                     age_reference_date=None if age_ref is None else np.datetime64(ref_date, "D"), **lookups)
+
+
+def require_residence(cohort_cfg, linked: bool) -> None:
+    """Raise when the criteria select on municipality and no register person has a residence (``linked``)."""
+    if (cohort_cfg.municipality or cohort_cfg.control_municipalities) and not linked:
+        raise CohortError(
+            "residence.parquet: no person has a municipality of residence, but cohort.municipality selects on it, so "
+            "every person would fail the criterion; map the residence column(s) in data.dream (municipality_prefix, "
+            "municipality_column or municipality_assumed) and re-run 01_ingest, or set cohort.municipality: []"
+        )
 
 
 def _require(frame: pd.DataFrame, cols: Sequence[str], name: str) -> None:

@@ -303,6 +303,11 @@ def pa_array(values):
     return pa.array([str(v) for v in values], pa.string())
 
 
+def n_persons(study) -> int:
+    """Number of persons (rows) of the weekly store, from the file's metadata."""
+    return pq.ParquetFile(_require(_store_dir(study), "weekly.parquet")).metadata.num_rows
+
+
 def load_monthly(study, *, person_ids=None) -> MonthlyEmployment:
     """Monthly employment degree (float32, NaN = none) as a :class:`MonthlyEmployment`."""
     pf = pq.ParquetFile(_require(_store_dir(study), "monthly.parquet"))

@@ -1,7 +1,9 @@
 """Stage 02: the study population, matched controls, balance and the attrition log.
 
 :func:`run` reads the processed store (persons, residence, weekly codes, monthly employment,
-the screening form), builds the cohort (:func:`helpers.cohort.build.build_cohort`), writes
+the screening form), builds the cohort (:func:`helpers.cohort.streaming.build_cohort_streaming`: the
+control pool's weekly codes are read block by block, so memory is set by the block size; the
+same result as :func:`helpers.cohort.build.build_cohort` on the whole matrix), writes
 ``cohort.parquet``, ``attrition.parquet``, ``balance.parquet`` and ``cohort_summary.json``
 and returns a :class:`CohortResult`. Later stages read the cohort with
 :func:`helpers.core.store.load_cohort`.
@@ -17,7 +19,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from helpers.cohort.balance import max_abs_smd, over_threshold
-from helpers.cohort.build import HISTORY_COVARIATES, CohortBuild, Note, build_cohort, first_week_needed, write_outputs
+from helpers.cohort.build import HISTORY_COVARIATES, CohortBuild, Note, first_week_needed, write_outputs
+from helpers.cohort.streaming import build_cohort_streaming, store_sources
 from helpers.core import store
 from helpers.core.i18n import LANGUAGES, tr
 from helpers.disclosure import MASK, is_small
@@ -225,9 +228,9 @@ def run(study, *, write: bool = True) -> CohortResult:
         See :func:`helpers.cohort.build.build_cohort`.
     """
     screening = store.load_form(study, "screening")
-    build = build_cohort(study, persons=store.load_persons(study), residence=store.load_residence(study),
-                         weekly=store.load_weekly(study, first_week=first_week_needed(study, screening)),
-                         monthly=store.load_monthly(study), screening=screening)
+    blocks, load, n_blocks = store_sources(study, first_week=first_week_needed(study, screening))
+    build = build_cohort_streaming(study, persons=store.load_persons(study), residence=store.load_residence(study),
+                                   screening=screening, blocks=blocks, load=load, n_blocks=n_blocks)
     result = from_build(study, build)
     if write:
         write_outputs(study, build)
