@@ -105,3 +105,15 @@ def test_streaming_build_with_tiny_blocks_and_sub_blocks(monkeypatch):
                                                 blocks=blocks, load=load)
     _assert_same(whole, streamed)
     assert calendar.dream_weeks_of_dates(reg["screening"]["inclusion_date"].dropna()).min() > first
+
+
+def test_store_blocks_of_an_extract_without_monthly_employment(tmp_path):
+    # an extract with no branche/grad columns gives a monthly store of IDs only (the README walkthrough's
+    # shape); its blocks must carry an empty (persons x 0) degree matrix, as store.load_monthly does
+    ids = np.array([f"p{i}" for i in range(5)], dtype=object)
+    weekly = WeeklyStatus(ids, 1200, np.arange(15, dtype=np.int16).reshape(5, 3))
+    _write_store(tmp_path / "s", weekly, MonthlyEmployment(ids, 0, np.empty((5, 0), dtype=np.float32)))
+    blocks = list(store.iter_blocks(tmp_path / "s", block_rows=2))
+    assert [len(w.person_id) for w, _ in blocks] == [2, 2, 1]
+    assert all(m.degree.shape == (len(w.person_id), 0) for w, m in blocks)
+    assert store.load_monthly(tmp_path / "s").degree.shape == (5, 0)

@@ -364,7 +364,8 @@ def iter_blocks(study, block_rows: int = 50_000, *, first_week: int | None = Non
             if mb.num_rows != wb.num_rows or mb.column(0).to_pylist() != wb.column(0).to_pylist():
                 raise ValueError(f"{directory}: weekly.parquet and monthly.parquet hold persons in different "
                                  "orders; re-run the ingest with force=True")
-            degree = np.column_stack([mb.column(j).to_numpy(zero_copy_only=False)
-                                      for j in range(1, mb.num_columns)]).astype(np.float32, copy=False)
+            degree = (np.column_stack([mb.column(j).to_numpy(zero_copy_only=False)
+                                       for j in range(1, mb.num_columns)]).astype(np.float32, copy=False)
+                      if mb.num_columns > 1 else np.empty((mb.num_rows, 0), dtype=np.float32))  # no months held
             month_block = MonthlyEmployment(person_id=ids, first_month=first_month, degree=degree)
         yield weekly, month_block
