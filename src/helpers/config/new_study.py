@@ -24,14 +24,14 @@ from helpers.core import atomic, paths
 #: Form templates: file stem -> [(column, example, meaning)]. The first column is the ID.
 TEMPLATES: dict[str, list[tuple[str, str, str]]] = {
     "inclusion_list": [
-        ("PNR", "#0101901234", "person ID, as in the DREAM extract (data.forms.id_column)"),
+        ("PNR", "#0113901234", "person ID, as in the DREAM extract (data.forms.id_column)"),
         ("group", "intervention", "'intervention' for participants (data.forms.inclusion_list.intervention_groups); "
                                   "other values = listed but not a participant (never drawn as a control)"),
         ("inclusion_date", "2024-03-04", "date the person started the programme (YYYY-MM-DD, dd-mm-yyyy, dd.mm.yyyy "
                                          "or an Excel date); its week is the index week"),
     ],
     "questionnaires": [
-        ("PNR", "#0101901234", "person ID"),
+        ("PNR", "#0113901234", "person ID"),
         ("timepoint", "baseline", "baseline or followup (outcomes.questionnaires.baseline/followup)"),
         ("date", "2024-03-04", "date of the answer"),
         ("rater", "self", "self or caseworker (outcomes.questionnaires.raters)"),
@@ -39,7 +39,7 @@ TEMPLATES: dict[str, list[tuple[str, str, str]]] = {
         ("value", "4", "whole number 0-10 (outcomes.questionnaires.scale_min/scale_max); blank = missing"),
     ],
     "events": [
-        ("PNR", "#0101901234", "person ID"),
+        ("PNR", "#0113901234", "person ID"),
         ("event", "praktik_start", "praktik_start, praktik_end, afklaring or dropout"),
         ("date", "2024-05-06", "date of the event"),
         ("detail", "", "for afklaring: job, flexjob, disability_pension, education or ressourceforloeb"),

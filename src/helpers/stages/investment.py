@@ -68,27 +68,10 @@ class ActorSummary(_Model):
     payback_high: float | None
 
 
-class SummaryRow(_Model):
+class SummaryRow(ActorSummary):
     """:class:`ActorSummary` as a row with its ``actor`` (the ``summary`` list)."""
 
     actor: str
-    savings: float
-    costs: float
-    net: float
-    savings_pv: float
-    costs_pv: float
-    npv: float
-    npv_observed: float
-    return_per_krone: float | None
-    payback_year: float | None
-    payback_year_pv: float | None
-    npv_low: float | None
-    npv_high: float | None
-    return_low: float | None
-    return_high: float | None
-    p_npv_positive_bootstrap: float | None
-    payback_low: float | None
-    payback_high: float | None
 
 
 class Settings(_Model):

@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from helpers.stats.proportions import Estimate, quiet
+from helpers.stats.weighted import binary_inputs
 
 
 @dataclass(frozen=True)
@@ -136,20 +137,6 @@ def covariate_matrix(frame: pd.DataFrame, covariates: Sequence[str], base: np.nd
     return Covariates(matrix, kept_names, dropped)
 
 
-def _inputs(value, treated, weight, cluster):
-    y = np.asarray(value, dtype=float)
-    t = np.asarray(treated, dtype=bool)
-    w = np.asarray(weight, dtype=float)
-    g = pd.factorize(pd.Series(np.asarray(cluster)))[0]
-    if not (len(y) == len(t) == len(w) == len(g)):
-        raise ValueError("value, treated, weight and cluster must have the same length")
-    if np.isnan(y).any() or not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError("value must be 0 or 1 (drop excluded persons, NaN, first)")
-    if (w <= 0).any() or not np.isfinite(w).all():
-        raise ValueError("weight must be positive and finite")
-    return y, t, w, g
-
-
 def adjusted_risk_difference(value, treated, weight, cluster, covariates: np.ndarray | None = None,
                              names: Sequence[str] = (), alpha: float = 0.05) -> AdjustedResult:
     """Risk difference adjusted for covariates by weighted least squares, SE clustered by matched set.
@@ -184,7 +171,7 @@ def adjusted_risk_difference(value, treated, weight, cluster, covariates: np.nda
     >>> round(r.estimate.estimate, 12), r.n_clusters, round(r.pvalue, 3)
     (0.5, 4, 0.207)
     """
-    y, t, w, g = _inputs(value, treated, weight, cluster)
+    y, t, w, g = binary_inputs(value, treated, weight, cluster)
     method = "regression-adjusted (WLS), matched-set clustered SE"
     n_clusters = int(len(np.unique(g)))
     x = np.zeros((len(y), 0)) if covariates is None else np.asarray(covariates, dtype=float).reshape(len(y), -1)
@@ -224,7 +211,7 @@ def weighted_risk_ratio(value, treated, weight, cluster, alpha: float = 0.05) ->
     >>> round(r.estimate.estimate, 6)
     3.0
     """
-    y, t, w, g = _inputs(value, treated, weight, cluster)
+    y, t, w, g = binary_inputs(value, treated, weight, cluster)
     method = "ratio of weighted shares, log-link GLM, matched-set clustered SE"
     n_clusters = int(len(np.unique(g)))
     nan = AdjustedResult(Estimate(math.nan, math.nan, math.nan, "risk ratio", method, alpha), math.nan, len(y),

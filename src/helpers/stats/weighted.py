@@ -87,16 +87,7 @@ def weighted_risk_difference(
     >>> res.estimate.estimate, res.n_clusters, round(res.pvalue, 3)
     (0.5, 4, 0.207)
     """
-    y = np.asarray(value, dtype=float)
-    t = np.asarray(treated, dtype=bool)
-    w = np.asarray(weight, dtype=float)
-    g = pd.factorize(pd.Series(np.asarray(cluster)))[0]
-    if not (len(y) == len(t) == len(w) == len(g)):
-        raise ValueError("value, treated, weight and cluster must have the same length")
-    if np.isnan(y).any() or not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError("value must be 0 or 1 (drop excluded persons, NaN, first)")
-    if (w <= 0).any() or not np.isfinite(w).all():
-        raise ValueError("weight must be positive and finite")
+    y, t, w, g = binary_inputs(value, treated, weight, cluster)
     method = "weighted, matched-set clustered SE"
     nan_est = Estimate(math.nan, math.nan, math.nan, "risk difference", method, alpha)
     if t.sum() == 0 or (~t).sum() == 0:
@@ -122,3 +113,24 @@ def weighted_risk_difference(
     p = float(2 * stats.t.sf(abs(d) / se, n_clusters - 1))
     est = Estimate(d, max(-1.0, d - q * se), min(1.0, d + q * se), "risk difference", method, alpha, se)
     return WeightedResult(est, p, n_clusters, s1, s0)
+
+
+def binary_inputs(value, treated, weight, cluster) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Checked arrays of a matched binary comparison: 0/1 outcome, treated flag, weight, cluster codes.
+
+    Raises
+    ------
+    ValueError
+        Unequal lengths, an outcome other than 0/1, or a weight that is not positive and finite.
+    """
+    y = np.asarray(value, dtype=float)
+    t = np.asarray(treated, dtype=bool)
+    w = np.asarray(weight, dtype=float)
+    g = pd.factorize(pd.Series(np.asarray(cluster)))[0]
+    if not (len(y) == len(t) == len(w) == len(g)):
+        raise ValueError("value, treated, weight and cluster must have the same length")
+    if np.isnan(y).any() or not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError("value must be 0 or 1 (drop excluded persons, NaN, first)")
+    if (w <= 0).any() or not np.isfinite(w).all():
+        raise ValueError("weight must be positive and finite")
+    return y, t, w, g
