@@ -117,3 +117,14 @@ def test_store_blocks_of_an_extract_without_monthly_employment(tmp_path):
     assert [len(w.person_id) for w, _ in blocks] == [2, 2, 1]
     assert all(m.degree.shape == (len(w.person_id), 0) for w, m in blocks)
     assert store.load_monthly(tmp_path / "s").degree.shape == (5, 0)
+
+
+def test_residence_ids_as_categorical_find_the_same_rows():
+    """``store.load_residence`` gives ``person_id`` as a categorical (issue 15.1: ~9 GB of strings nationally)."""
+    index = pd.Index(["p3", "p1", "p2"])
+    ids = ["p1", "p1", "p9", None, "p3", "p2", "p2"]
+    plain = pd.Series(ids, dtype=object)
+    categorical = pd.Series(ids, dtype="category")
+    expected = [1, 1, -1, -1, 0, 2, 2]
+    assert store.rows_of(index, categorical).tolist() == expected
+    assert store.rows_of(index, plain).tolist() == expected

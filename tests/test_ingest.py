@@ -702,6 +702,22 @@ def test_missing_key_explains_how_to_set_it(project):
 
 
 # ------------------------------------------------------------------------- re-running
+def test_a_binary_extract_hashed_while_read_has_its_checksum_in_the_manifest(project):
+    """A Parquet/SAS/Stata extract is hashed on a thread during the read (issue 15.3): same checksum."""
+    raw = project.tmp / "raw" / "hashed"
+    raw.mkdir(parents=True)
+    name = write_parquet(raw)
+    study = load_study(project("hashed", raw=raw, dream={"path": name}))
+    result = ingest(study)
+    manifest = json.loads((study.processed_dir / "manifest.json").read_text())
+    dream = next(i for i in manifest["inputs"] if i["kind"] == "dream")
+    assert dream["sha256"] == hashlib.sha256((raw / name).read_bytes()).hexdigest()
+    assert dream["bytes"] == (raw / name).stat().st_size and not result.skipped
+    assert ingest(study).skipped  # the rerun compares the checksum first
+    typed_frame(codes="Int16").assign(y_1901=111).to_parquet(raw / name, index=False)
+    assert not ingest(study).skipped  # and notices a changed file
+
+
 def test_rerun_is_a_noop_unless_forced(good):
     study, raw = good
     before = snapshot(study.processed_dir)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.core import calendar
+from helpers.core import calendar, store
 from helpers.core.codes import (
     CATEGORIES,
     DEAD,
@@ -154,7 +154,7 @@ def prepare_register(study, persons: pd.DataFrame, residence: pd.DataFrame, week
     age_ref = None
     if "age" in p.columns and ref_date is not None:
         age_ref = pd.to_numeric(p["age"], errors="coerce").to_numpy(dtype=float)
-    rows = index.get_indexer(residence["person_id"])
+    rows = store.rows_of(index, residence["person_id"])
     years = pd.to_numeric(residence["year"], errors="coerce").to_numpy()
     ok = (rows >= 0) & ~np.isnan(years.astype(float))
     ccfg = study.cohort

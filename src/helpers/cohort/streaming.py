@@ -67,10 +67,12 @@ class _Subsets:
 
     def __init__(self, persons: pd.DataFrame, residence: pd.DataFrame) -> None:
         self.persons, self.residence = persons, residence
-        self.ids = pd.Index(pd.unique(np.concatenate([persons["person_id"].to_numpy(dtype=object),
-                                                      residence["person_id"].to_numpy(dtype=object)])))
+        rid = residence["person_id"]
+        distinct = rid.cat.categories.to_numpy(dtype=object) if isinstance(rid.dtype, pd.CategoricalDtype) else \
+            rid.to_numpy(dtype=object)
+        self.ids = pd.Index(pd.unique(np.concatenate([persons["person_id"].to_numpy(dtype=object), distinct])))
         self.p_code = self.ids.get_indexer(persons["person_id"])
-        self.r_code = self.ids.get_indexer(residence["person_id"])
+        self.r_code = store.rows_of(self.ids, rid)
         self.r_year = pd.to_numeric(residence["year"], errors="coerce").notna().to_numpy()
 
     def of(self, person_ids) -> tuple[pd.DataFrame, pd.DataFrame, bool]:

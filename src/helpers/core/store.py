@@ -227,8 +227,25 @@ def load_cohort(study) -> pd.DataFrame:
 
 
 def load_residence(study) -> pd.DataFrame:
-    """``person_id``, ``year`` (int16), ``municipality`` (int16): one row per person-year with a municipality."""
-    return pq.read_table(_require(_store_dir(study), "residence.parquet")).to_pandas()
+    """``person_id``, ``year`` (int16), ``municipality`` (int16): one row per person-year with a municipality.
+
+    ``person_id`` is a categorical (one copy of each ID, a 4-byte code per row): nationally the
+    table has ~34 rows per person, and as Python strings it would hold ~9 GB.
+    """
+    table = pq.read_table(_require(_store_dir(study), "residence.parquet"), read_dictionary=["person_id"])
+    return table.to_pandas()
+
+
+def rows_of(index: pd.Index, person_id: pd.Series) -> np.ndarray:
+    """Position in ``index`` of each value of ``person_id`` (-1 when absent); fast for a categorical.
+
+    A categorical is looked up once per category, then by its codes (a missing value is -1).
+    """
+    values = person_id.array if isinstance(person_id, pd.Series) else person_id
+    if isinstance(values, pd.Categorical):
+        per_category = np.append(index.get_indexer(values.categories), -1)
+        return per_category[values.codes]  # code -1 (missing) picks the appended -1
+    return index.get_indexer(person_id)
 
 
 def _week_range(names: list[str]) -> tuple[int, int]:

@@ -84,6 +84,11 @@ def codes(values, where: Where, first_row: int, blanks=None) -> np.ndarray:
     """Weekly codes as ``int16`` (0 = empty week); ``blanks``: extra text markers of an empty week."""
     arr = as_array(values)
     t = arr.type
+    if pa.types.is_floating(t) or pa.types.is_integer(t):
+        fast = _codes_fast(arr)
+        if fast is not None:
+            return fast
+    # the exact path: also the one that names the first bad value
     if pa.types.is_null(t):
         return np.zeros(len(arr), dtype=np.int16)
     if pa.types.is_integer(t) or pa.types.is_boolean(t):
@@ -112,6 +117,23 @@ def codes(values, where: Where, first_row: int, blanks=None) -> np.ndarray:
         i = _first(bad)
         raise _fail(where, first_row, i, f"code {show(out[i])} is outside 1-999; {ADVICE_CODE}")
     return out.astype(np.int16)
+
+
+def _codes_fast(arr: pa.Array) -> np.ndarray | None:
+    """Numeric codes as ``int16`` in three array passes, or None when any value needs the exact path.
+
+    A null is an empty week (0). A value is accepted when it is a whole number in 0-999; anything else
+    (a fraction, NaN, a negative or too large number: its ``int16`` cast differs from it or falls
+    outside 0-999) sends the column to the exact path, which raises the error.
+    """
+    values = (arr.fill_null(0) if arr.null_count else arr).to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore"):  # NaN or out of range: caught by the comparison below
+        out = values.astype(np.int16)
+    if values.dtype != np.int16 and not np.array_equal(out, values):
+        return None
+    if out.size and (out.min() < 0 or out.max() > MAX_CODE):
+        return None
+    return out
 
 
 def sex(values, where: Where, first_row: int, mapping: dict[str, str], blanks=None) -> np.ndarray:
@@ -229,6 +251,10 @@ def integers(values, where: Where, first_row: int, what: str, lo: int, hi: int) 
     return f.astype(np.int64)
 
 
+def _present_text(arr: pa.Array) -> np.ndarray:
+    return ~pc.match_substring_regex(_trimmed(arr), r"^(\.?|0+)$").to_numpy(zero_copy_only=False)
+
+
 def present(values) -> np.ndarray:
     """Boolean: a non-empty value (not blank, ``.`` or 0), e.g. a ``branche`` code in the month."""
     if isinstance(values, pa.ChunkedArray):
@@ -242,8 +268,10 @@ def present(values) -> np.ndarray:
     if pa.types.is_null(t):
         return np.zeros(len(arr), dtype=bool)
     if _is_text(t):
-        s = _trimmed(arr)
-        return ~pc.match_substring_regex(s, r"^(\.?|0+)$").to_numpy(zero_copy_only=False)
+        # most months are empty or a plain code: decide the distinct values once, then look up
+        enc = pc.dictionary_encode(arr)
+        keep = np.append(_present_text(enc.dictionary), False)
+        return keep[enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False)]
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
         f = arr.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
         return ~np.isnan(f) & (f != 0)

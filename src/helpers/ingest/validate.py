@@ -58,6 +58,13 @@ def tallies_frame(tallies: dict[int, CodeTally], extra: dict[int, dict] | None =
     return pd.DataFrame(rows, columns=cols + ([k for k in next(iter(extra.values()))] if extra else []))
 
 
+def _as_slice(idx: np.ndarray) -> slice | np.ndarray:
+    """``idx`` as a slice when it is one contiguous run (a view instead of a copy), else as is."""
+    if len(idx) and idx[-1] - idx[0] + 1 == len(idx):
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
+
+
 @dataclass
 class WeeklyChecks:
     """Checks and aggregates over chunks of the weekly code matrix.
@@ -99,7 +106,7 @@ class WeeklyChecks:
         self._lo, self._hi, self._has_validity = lo, hi, has
         years = np.array([calendar.iso_from_dream_week(int(w))[0] for w in self.weeks])
         self.years = np.unique(years)
-        self._year_slices = [np.flatnonzero(years == y) for y in self.years]
+        self._year_slices = [_as_slice(np.flatnonzero(years == y)) for y in self.years]
         self.person_weeks = np.zeros((len(self.years), len(CATEGORIES)), dtype=np.int64)
         self.persons = np.zeros((len(self.years), len(CATEGORIES)), dtype=np.int64)
 
@@ -110,8 +117,8 @@ class WeeklyChecks:
         cats = self.codebook.categories(codes)
         # a code is unknown when neither the dictionary nor a study override gives it a category
         self._tally(codes, cats == CATEGORY_INDEX["unknown"], self.unknown)
-        if self._has_validity[codes].any():
-            cand = self._has_validity[codes]
+        cand = self._has_validity[codes]
+        if cand.any():
             rr, cc = np.nonzero(cand)
             vals = codes[rr, cc]
             w = self.weeks[cc]
@@ -121,13 +128,13 @@ class WeeklyChecks:
                 mask[rr[bad], cc[bad]] = True
                 self._tally(codes, mask, self.invalid)
         n_cat = len(CATEGORIES)
-        row_ix = np.arange(codes.shape[0])[:, None]
+        one = np.uint16(1) if n_cat <= 16 else np.uint32(1)
         for y, cols in enumerate(self._year_slices):
             block = cats[:, cols]
-            self.person_weeks[y] += np.bincount(block.ravel(), minlength=n_cat)[:n_cat]
-            seen = np.zeros((codes.shape[0], n_cat), dtype=bool)
-            seen[row_ix, block] = True
-            self.persons[y] += seen.sum(axis=0)
+            self.person_weeks[y] += np.bincount(block.ravel(order="K"), minlength=n_cat)[:n_cat]
+            # the categories a person has in the year: OR of one bit per week's category, then count each bit
+            seen = np.bitwise_or.reduce(np.left_shift(one, block.astype(one.dtype)), axis=1)
+            self.persons[y] += [int((seen >> c & 1).sum()) for c in range(n_cat)]
 
     def _tally(self, codes: np.ndarray, mask: np.ndarray, into: dict[int, CodeTally]) -> None:
         if not mask.any():
