@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -35,6 +36,8 @@ def prepare(n_persons: int, log=print) -> tuple[Path, str]:
     if not link.exists():
         link.symlink_to(paths.NOTEBOOKS_DIR)
     study_path = generate.bench_study(n_persons, "parquet", full=True, directory=root / "studies")
+    # every measurement is a cold run: without this the ingest finds its store up to date and skips
+    shutil.rmtree(root / "data" / "processed" / study_path.stem, ignore_errors=True)
     return root, study_path.stem
 
 
@@ -59,26 +62,42 @@ def run(n_persons: int = 1_000_000, *, kernel: str = "dream-eval", timeout: int 
 
 
 def _child(name: str, kernel: str) -> dict:
-    """Inside the fresh interpreter (``DREAM_EVAL_ROOT`` set): run the report under the sampler."""
+    """Inside the fresh interpreter (``DREAM_EVAL_ROOT`` set): run the report under the sampler.
+
+    Phases: ``load_study``, ``check`` (the runner's pre-flight check of the whole extract and
+    the forms, as ``make check``), one per notebook, and ``assembly`` (the HTML report and its
+    files). Notebook times are the runner's own, ``load_study`` and ``check`` are measured
+    here, and ``assembly`` is the rest of the runner's total.
+    """
     from helpers import runner
-    messages: list[str] = []
+    starts: list[tuple[str, float]] = []
+
     with measure.TreeSampler(interval=0.1) as sampler:
+        def enter(phase: str) -> None:
+            sampler.phase(phase)
+            starts.append((phase, time.monotonic()))
+
         def log(message: str) -> None:
-            messages.append(message)
             print(message, file=sys.stderr, flush=True)
             if message.startswith("[run] "):
-                sampler.phase(message[6:].strip())
+                enter(message[6:].strip())
+            elif message.startswith("[check] ") and "checking" in message and sampler._phase != "check":
+                enter("check")
             elif sampler._phase != "assembly" and sampler._phase.endswith(".ipynb"):
-                sampler.phase("assembly")
+                enter("assembly")
 
-        sampler.phase("load_study")
+        enter("load_study")
         result = runner.run(name, kernel=kernel, pdf=False, log=log)
+        end = time.monotonic()
+    measured = {}
+    for (phase, t0), (_, t1) in zip(starts, [*starts[1:], ("end", end)], strict=True):
+        measured[phase] = measured.get(phase, 0.0) + t1 - t0
+    seconds = {phase: result.timings.get(phase, measured.get(phase, 0.0)) for phase in sampler.peaks}
+    # the runner logs nothing between the last notebook and "[done]": assembly is the rest of its time
+    seconds["assembly"] = max(result.seconds - sum(v for k, v in seconds.items() if k != "assembly"), 0.0)
     stages = []
-    other = round(result.seconds - sum(result.timings.values()), 1)  # loading the study, assembling the report
     for phase, peak in sampler.peaks.items():
-        if phase == "load_study":
-            continue
-        stages.append({"stage": phase, "seconds": result.timings.get(phase, other if phase == "assembly" else None),
+        stages.append({"stage": phase, "seconds": round(seconds[phase], 1),
                        "kernel_peak_rss_mb": round(peak["children_mb"], 1),
                        "runner_peak_rss_mb": round(peak["self_mb"], 1)})
     return {"seconds": result.seconds, "stages": stages,
