@@ -7,7 +7,9 @@ Parts (all by default; ``--parts`` picks some):
   its peak RSS is its own; steps under a minute are repeated (``--repeat``, default 3) and
   the median is reported. The pipeline's and the DuckDB peer's per-person outcomes are
   compared row for row after each size (the bench fails if they differ).
-- ``readstat``: Stata and SAS7BDAT ingest of the 200,000-person extract (rows/s).
+- ``readstat``: Stata and SAS7BDAT ingest of the 200,000-person extract (rows/s), with the
+  file in the page cache (``ingest_dta``) and read from disk (``ingest_dta_cold``: the cache is
+  dropped first, which needs root; else recorded as ``cache: unknown``).
 - ``full_report``: the whole report on the 1,000,000-person pool (:mod:`benchmarks.fullreport`).
 
 Every measurement records the machine's load average (the machine is shared). Results
@@ -53,11 +55,44 @@ def run_step(step: str, n_persons: int, timeout: int = 7200) -> dict:
     return result
 
 
-def measure_step(step: str, n_persons: int, repeat: int, log=print) -> dict:
-    """Median of ``repeat`` runs when the first takes under a minute, else the single run."""
-    runs = [run_step(step, n_persons)]
+def page_cache(path, state: str) -> str:
+    """Put ``path`` in the page cache (``"warm"``: read it once) or drop the cache (``"cold"``).
+
+    Dropping needs root on Linux (``/proc/sys/vm/drop_caches``); returns what was done:
+    ``"warm"``, ``"cold"``, or ``"unknown"`` when the cache could not be dropped.
+    """
+    if state == "warm":
+        with open(path, "rb") as fh:
+            while fh.read(1 << 24):
+                pass
+        return "warm"
+    try:
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as fh:
+            fh.write("1\n")
+        return "cold"
+    except OSError:
+        return "unknown"
+
+
+def measure_step(step: str, n_persons: int, repeat: int, log=print, *, before=None, name: str | None = None) -> dict:
+    """Median of ``repeat`` runs when the first takes under a minute, else the single run.
+
+    ``before()`` is called before each run (e.g. :func:`page_cache`); what it returns is recorded
+    as ``cache``. ``name`` is the step's name in the results (default ``step``).
+    """
+    def one() -> dict:
+        cache = before() if before else None
+        out = run_step(step, n_persons)
+        if cache:
+            out["cache"] = cache
+        if name:
+            out["step"] = name
+        return out
+
+    runs = [one()]
     while "error" not in runs[0] and runs[0]["seconds"] < 60 and len(runs) < repeat:
-        runs.append(run_step(step, n_persons))
+        runs.append(one())
     if "error" in runs[-1]:
         return runs[-1]
     secs = [r["seconds"] for r in runs]
@@ -130,8 +165,12 @@ def main(argv: list[str] | None = None) -> int:
             _save(results)
     if "readstat" in args.parts:
         copies = generate.ensure_readstat_copies(READSTAT_SIZE)
-        _save([measure_step(f"ingest_{fmt}", READSTAT_SIZE, args.repeat) for fmt in ("dta", "sas7bdat")
-               if fmt in copies])
+        # warm: the file is in the page cache (read once before each run); cold: the cache is dropped first,
+        # as for a file read for the first time (the research machine's case)
+        _save([measure_step(f"ingest_{fmt}", READSTAT_SIZE, args.repeat, name=f"ingest_{fmt}{suffix}",
+                            before=lambda p=copies[fmt], st=state: page_cache(p, st))
+               for fmt in ("dta", "sas7bdat") if fmt in copies
+               for state, suffix in (("warm", ""), ("cold", "_cold"))])
     if "full_report" in args.parts:
         from benchmarks import fullreport
 

@@ -135,7 +135,8 @@ def write(results: list[dict], machine: dict, out_dir: Path) -> None:
     """Write ``bench.md`` and (with two sizes or more) ``scaling.png`` into ``out_dir``."""
     atomic.write_text(out_dir / "bench.md", markdown(results, machine))
     table = timings_table(results)
-    table = table[~table["step"].isin(["naive", "ingest_dta", "ingest_sas7bdat"])]
+    table = table[~table["step"].isin(["naive", "ingest_dta", "ingest_sas7bdat", "ingest_dta_cold",
+                                       "ingest_sas7bdat_cold"])]
     if table["n_persons"].nunique() >= 2:
         fig, (a, b, c) = plt.subplots(1, 3, figsize=(15, 4.4))
         scaling.figure(table, a, b, c)

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -702,20 +703,32 @@ def test_missing_key_explains_how_to_set_it(project):
 
 
 # ------------------------------------------------------------------------- re-running
-def test_a_binary_extract_hashed_while_read_has_its_checksum_in_the_manifest(project):
-    """A Parquet/SAS/Stata extract is hashed on a thread during the read (issue 15.3): same checksum."""
-    raw = project.tmp / "raw" / "hashed"
+@pytest.mark.parametrize("writer", ["parquet", "dta", "sas7bdat"])
+def test_a_binary_extract_has_its_checksum_in_the_manifest(project, writer):
+    """The manifest holds the SHA-256 of a binary extract, and a rerun compares it."""
+    raw = project.tmp / "raw" / f"hashed_{writer}"
     raw.mkdir(parents=True)
-    name = write_parquet(raw)
-    study = load_study(project("hashed", raw=raw, dream={"path": name}))
+    if writer == "sas7bdat":
+        name = "dream.sas7bdat"
+        shutil.copy(DATA / name, raw / name)
+    else:
+        name = write_parquet(raw) if writer == "parquet" else write_dta(raw)
+    extra = {"numeric_dates": "days_since_1960"} if writer == "sas7bdat" else {}  # see tests/data/ingest/README.md
+    study = load_study(project(f"hashed_{writer}", raw=raw, dream={"path": name, **extra}))
     result = ingest(study)
     manifest = json.loads((study.processed_dir / "manifest.json").read_text())
     dream = next(i for i in manifest["inputs"] if i["kind"] == "dream")
     assert dream["sha256"] == hashlib.sha256((raw / name).read_bytes()).hexdigest()
     assert dream["bytes"] == (raw / name).stat().st_size and not result.skipped
     assert ingest(study).skipped  # the rerun compares the checksum first
-    typed_frame(codes="Int16").assign(y_1901=111).to_parquet(raw / name, index=False)
-    assert not ingest(study).skipped  # and notices a changed file
+    forced = ingest(study, force=True)
+    assert not forced.skipped and forced.manifest["inputs"] == manifest["inputs"]
+    if writer == "parquet":
+        typed_frame(codes="Int16").assign(y_1901=111).to_parquet(raw / name, index=False)
+    else:  # bytes after the data section: only the checksum sees them
+        with open(raw / name, "ab") as fh:
+            fh.write(b"\0" * 16)
+    assert not ingest(study).skipped  # a changed file is noticed
 
 
 def test_rerun_is_a_noop_unless_forced(good):

@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from helpers.core import calendar
 from helpers.core.codes import CATEGORIES, CodeBook
-from helpers.ingest import IngestError, convert
+from helpers.ingest import IngestError, convert, readers
 from helpers.ingest.errors import Where
 from helpers.ingest.validate import WeeklyChecks
 from helpers.ingest.writer import StagedStore
@@ -111,7 +112,14 @@ def test_writes_land_in_order_and_rows_are_counted(tmp_path):
         stage.ensure("monthly", pa.schema([("person_id", pa.string())]))
         assert stage.rows == {"weekly": 30, "monthly": 0}
         paths = stage.commit({"study": "s"})
-    table = pa.parquet.read_table(paths["weekly"])
+    table = pq.read_table(paths["weekly"])
     assert table.column("w1").to_pylist() == list(range(30)) and table.num_rows == 30
-    assert pa.parquet.read_table(paths["monthly"]).num_rows == 0
+    assert pq.read_table(paths["monthly"]).num_rows == 0
 
+
+def test_a_damaged_parquet_file_is_named_not_a_pyarrow_traceback(tmp_path):
+    path = tmp_path / "dream.parquet"
+    pq.write_table(pa.table({"PNR": ["0113901234"], "y_1901": pa.array([730], pa.int16())}), path)
+    path.write_bytes(path.read_bytes()[:-20])  # cut off: the footer is gone, as after an interrupted copy
+    with pytest.raises(IngestError, match="dream.parquet: cannot be read as Parquet .* get it delivered again"):
+        readers.open_source(path, "parquet")

@@ -94,3 +94,14 @@ def test_it_declines_what_is_not_sas7bdat_and_the_ingest_falls_back(tmp_path):
     frame, _ = pyreadstat.read_sas7bdat(str(FIXTURE), usecols=["PNR", "kon"])
     got = pa.concat_tables([t for _, t in chunks])
     assert got["PNR"].to_pylist() == frame["PNR"].tolist() and got["kon"].to_pylist() == frame["kon"].tolist()
+
+
+def test_fixed_width_text_is_cut_at_trailing_blanks_and_nuls():
+    """``_text``: Arrow's C++ path for UTF-8/ASCII, the per-value decoder for other encodings."""
+    cells = [b"472100  ", b"        ", b"\x00\x00\x00\x00\x00\x00\x00\x00", b" 47 1\x00\x00\x00", b"\xc3\xa6ble   "]
+    raw = np.frombuffer(b"".join(cells), dtype=np.uint8).reshape(len(cells), 8)
+    assert sas7bdat._text(raw, 8, "utf-8").to_pylist() == ["472100", "", "", " 47 1", "æble"]
+    latin = np.frombuffer(b"".join([b"\xe6ble    ", b"abc     ", b"        "]), dtype=np.uint8).reshape(3, 8)
+    assert sas7bdat._text(latin, 8, "latin-1").to_pylist() == ["æble", "abc", ""]
+    ascii_only = latin[1:]
+    assert sas7bdat._text(ascii_only, 8, "latin-1").to_pylist() == ["abc", ""]  # no byte above 0x7F: fast path

@@ -40,7 +40,6 @@ import json
 import platform
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
@@ -57,7 +56,7 @@ from helpers.ingest.errors import IngestError, rel
 from helpers.ingest.extract import ExtractResult
 from helpers.ingest.per_year import read_per_year
 from helpers.ingest.pseudonym import PseudonymKey, resolve_key
-from helpers.ingest.readers import FileScan, RetryAsText, detect_format, scan_file
+from helpers.ingest.readers import RetryAsText, detect_format, scan_file
 from helpers.ingest.result import SUMMARY, IngestResult
 from helpers.ingest.wide import read_wide
 from helpers.ingest.writer import MANIFEST, StagedStore
@@ -192,73 +191,42 @@ def ingest(study, force: bool = False, progress: Callable[[str], None] | None = 
             raise IngestError(f"data.dream.background_path: file {rel(background)} does not exist")
         dream_files.append(background)
     form_files = {f: study.form_file(f) for f in forms_mod.FORMS if study.form_file(f) is not None}
-    parameters = _parameters(study)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="input-sha256") as hasher:
-        scans = _scan_inputs(dream_files, form_files, data.dream.format, hasher,
-                             wait=not force and (target / MANIFEST).exists())
-        if not force and _up_to_date(target, _inputs(scans, dream_files, form_files, raw_dir), parameters, key):
-            return IngestResult.from_store(target, skipped=True)
-
-        own_progress = None
-        if progress is None:
-            progress = own_progress = StatusLine(f"ingest {study.name}")
-        try:
-            return _ingest_staged(study, key, scans, parameters, dream_files, form_files, target, t0, progress,
-                                  write)
-        finally:
-            if own_progress is not None:
-                own_progress.close()
-
-
-def _scan_inputs(dream_files: list[Path], form_files: dict[str, Path], fmt: str, hasher: ThreadPoolExecutor, *,
-                 wait: bool) -> dict[Path, FileScan | Future]:
-    """Each input's SHA-256 (and, for text, its encoding evidence), or a future of it.
-
-    A binary extract (Parquet, SAS, Stata, SPSS) is hashed on ``hasher``'s thread while the
-    ingest reads it (hashlib releases the GIL; a 2-3 GB SAS/Stata file takes 1-3 s to hash),
-    unless ``wait``: then the hashes decide whether the store is up to date and are needed
-    first. Text files are scanned at once: the reader needs their encoding.
-    """
-    scans: dict[Path, FileScan | Future] = {}
+    scans = {}
     for f in dream_files:
-        if detect_format(f, fmt) == "csv":
-            scans[f] = scan_file(f, text=True)
-        else:
-            scans[f] = hasher.submit(scan_file, f)
+        fmt = detect_format(f, data.dream.format)
+        scans[f] = scan_file(f, text=fmt == "csv")
     for f in form_files.values():
         scans[f] = scan_file(f, text=f.suffix.lower() not in (".xlsx", ".xlsm", ".xls"))
-    if wait:
-        scans = {f: _resolved(s) for f, s in scans.items()}
-    return scans
-
-
-def _resolved(scan: FileScan | Future) -> FileScan:
-    return scan.result() if isinstance(scan, Future) else scan
-
-
-def _inputs(scans: dict[Path, FileScan | Future], dream_files: list[Path], form_files: dict[str, Path],
-            raw_dir: Path) -> list[dict]:
-    """The manifest's ``inputs``: path, kind, SHA-256 and size of every raw file (waits for pending hashes)."""
-    done = {f: _resolved(s) for f, s in scans.items()}
-    inputs = [{"path": _input_name(f, raw_dir), "kind": "dream", "sha256": done[f].sha256, "bytes": done[f].size}
+    inputs = [{"path": _input_name(f, raw_dir), "kind": "dream", "sha256": scans[f].sha256, "bytes": scans[f].size}
               for f in dream_files]
-    inputs += [{"path": _input_name(f, raw_dir), "kind": f"form:{name}", "sha256": done[f].sha256,
-                "bytes": done[f].size} for name, f in form_files.items()]
-    return inputs
+    inputs += [{"path": _input_name(f, raw_dir), "kind": f"form:{name}", "sha256": scans[f].sha256,
+                "bytes": scans[f].size} for name, f in form_files.items()]
+    parameters = _parameters(study)
+    if not force and _up_to_date(target, inputs, parameters, key):
+        return IngestResult.from_store(target, skipped=True)
+
+    own_progress = None
+    if progress is None:
+        progress = own_progress = StatusLine(f"ingest {study.name}")
+    try:
+        return _ingest_staged(study, key, scans, inputs, parameters, dream_files, form_files, target, t0, progress,
+                              write)
+    finally:
+        if own_progress is not None:
+            own_progress.close()
 
 
-def _ingest_staged(study, key, scans, parameters, dream_files, form_files, target, t0, progress, write):
+def _ingest_staged(study, key, scans, inputs, parameters, dream_files, form_files, target, t0, progress, write):
     data = study.data
-    text_scans = {f: s for f, s in scans.items() if isinstance(s, FileScan)}
     with StagedStore(target) as stage:
         parsed = [forms_mod.read_form(name, f, study, key.key) for name, f in form_files.items()]
         forms_mod.raise_if_errors(parsed)
         reader = read_per_year if data.dream.layout == "per_year" else read_wide
         try:
-            ext: ExtractResult = reader(study, key.key, stage, text_scans, progress=progress)
+            ext: ExtractResult = reader(study, key.key, stage, scans, progress=progress)
         except RetryAsText:
             stage.reset()
-            ext = reader(study, key.key, stage, text_scans, codes_as_text=True, progress=progress)
+            ext = reader(study, key.key, stage, scans, codes_as_text=True, progress=progress)
         if ext.n_persons == 0:
             raise IngestError(f"{rel(dream_files[0])}: the extract has a header but no data rows; get the full "
                               "delivery (nothing was written)")
@@ -282,7 +250,6 @@ def _ingest_staged(study, key, scans, parameters, dream_files, form_files, targe
         rows = {f: ext.rows.get(f) for f in dream_files}
         for name, f in form_files.items():
             rows[f] = len(next(p for p in parsed if p.name == name).frame)
-        inputs = _inputs(scans, dream_files, form_files, study.raw_dir)
         for item, f in zip(inputs, [*dream_files, *form_files.values()], strict=True):
             item["rows"] = rows[f]
         summary = IngestResult.model_validate(_summary(study, ext, unknown, warnings,

@@ -212,7 +212,11 @@ def open_source(path: Path, fmt: str, *, encoding: str = "auto", delimiter: str 
         row_bytes = len(sample) / max(full_lines, 1)
         return Source(path, fmt, header, None, enc, delim, row_bytes)
     if fmt == "parquet":
-        pf = pq.ParquetFile(path)
+        try:
+            pf = pq.ParquetFile(path)
+        except (pa.ArrowException, OSError) as err:
+            raise IngestError(f"{rel(path)}: cannot be read as Parquet ({type(err).__name__}: {err}); the file is "
+                              "damaged or not Parquet: get it delivered again, or set data.dream.format") from None
         return Source(path, fmt, list(pf.schema_arrow.names), pf.metadata.num_rows)
     if fmt in READSTAT_FORMATS:
         try:

@@ -140,12 +140,16 @@ def check_columns(lay: DtaLayout, columns: list[str]) -> list[int]:
 def _column(values: np.ndarray, kind: str, fmt: str) -> pa.Array:
     if kind.startswith("S"):
         return pa.array(values, type=pa.binary()).cast(pa.string())
-    missing = values >= _MISSING_FROM[kind]
+    if kind.startswith("f"):
+        values = values.astype(np.float64, copy=False)  # native byte order, no copy when it is already
+        missing = ~(values < _MISSING_FROM[kind])  # Stata's missing codes and NaN, in one pass
+    else:
+        missing = values >= _MISSING_FROM[kind]
     if _is_date(fmt):
         days = np.where(missing, 0, values).astype(np.int64) - _DAYS_1960_TO_1970
         return pa.array(days.astype(np.int32), type=pa.date32(), mask=missing)
     if kind.startswith("f"):
-        return pa.array(values.astype(np.float64), mask=missing | np.isnan(values))
+        return pa.array(values, mask=missing)
     return pa.array(values.astype(np.int64), mask=missing)
 
 
