@@ -65,6 +65,10 @@ test: $(STAMP)
 
 ## bench: register-scale benchmarks (50k-1M persons, DuckDB peer, SAS/Stata ingest, whole report on 1M); results in reports/bench/ (BENCH_ARGS="--parts scaling --sizes 50000" for a part)
 bench: $(STAMP)
+	@command -v readstat >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -q --no-install-recommends readstat >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends readstat >/dev/null 2>&1; }; }; } || \
+	  echo "note: ReadStat's command-line tool (Debian package readstat) is missing: the SAS7BDAT ingest is not measured"
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 ## simulate: Monte Carlo study behind the headline HR and RD (200 replications per scenario, 2 workers); results in reports/simulations/ and docs/headline-estimator.md
