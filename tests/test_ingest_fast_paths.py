@@ -58,7 +58,7 @@ def test_present_text_by_distinct_value_equals_the_regex():
     values = pa.array(["", " ", "0", "00", " 0 ", ".", " . ", "472100", " 472100 ", None, "0.0", "x", "472100"])
     expected = [False, False, False, False, False, False, False, True, True, False, True, True, True]
     assert convert.present(values).tolist() == expected
-    assert convert._present_text(values).tolist() == expected  # the per-value regex it replaces
+    assert convert._present_values(values).tolist() == expected  # value by value, as before
 
 
 def test_persons_and_person_weeks_per_year_match_a_pandas_count():

@@ -66,23 +66,20 @@ class _Subsets:
     """Rows of ``persons`` and ``residence`` of a set of persons, without a pass of string look-ups per set."""
 
     def __init__(self, persons: pd.DataFrame, residence: pd.DataFrame) -> None:
+        # persons' IDs are unique (prepare_register has checked them); a residence row of nobody in
+        # persons (r_code -1) belongs to no subset
         self.persons, self.residence = persons, residence
-        rid = residence["person_id"]
-        distinct = rid.cat.categories.to_numpy(dtype=object) if isinstance(rid.dtype, pd.CategoricalDtype) else \
-            rid.to_numpy(dtype=object)
-        self.ids = pd.Index(pd.unique(np.concatenate([persons["person_id"].to_numpy(dtype=object), distinct])))
-        self.p_code = self.ids.get_indexer(persons["person_id"])
-        self.r_code = store.rows_of(self.ids, rid)
+        self.ids = pd.Index(persons["person_id"])
+        self.r_code = store.rows_of(self.ids, residence["person_id"])
         self.r_year = pd.to_numeric(residence["year"], errors="coerce").notna().to_numpy()
 
     def of(self, person_ids) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
         """Persons and residence rows of ``person_ids`` (original order), and whether any residence has a year."""
-        flag = np.zeros(len(self.ids), dtype=bool)
+        flag = np.zeros(len(self.ids) + 1, dtype=bool)  # the last slot: r_code -1, never set
         k = self.ids.get_indexer(pd.Index(np.asarray(person_ids, dtype=object)))
         flag[k[k >= 0]] = True
         res_sel = flag[self.r_code]
-        return (self.persons[flag[self.p_code]], self.residence[res_sel],
-                bool((res_sel & self.r_year).any()))
+        return (self.persons[flag[:-1]], self.residence[res_sel], bool((res_sel & self.r_year).any()))
 
 
 def build_cohort_streaming(study, persons: pd.DataFrame, residence: pd.DataFrame, screening: pd.DataFrame, *,

@@ -128,7 +128,7 @@ def _codes_fast(arr: pa.Array) -> np.ndarray | None:
     """
     values = (arr.fill_null(0) if arr.null_count else arr).to_numpy(zero_copy_only=False)
     with np.errstate(invalid="ignore"):  # NaN or out of range: caught by the comparison below
-        out = values.astype(np.int16)
+        out = values.astype(np.int16, copy=False)
     if values.dtype != np.int16 and not np.array_equal(out, values):
         return None
     if out.size and (out.min() < 0 or out.max() > MAX_CODE):
@@ -251,27 +251,32 @@ def integers(values, where: Where, first_row: int, what: str, lo: int, hi: int) 
     return f.astype(np.int64)
 
 
-def _present_text(arr: pa.Array) -> np.ndarray:
-    return ~pc.match_substring_regex(_trimmed(arr), r"^(\.?|0+)$").to_numpy(zero_copy_only=False)
-
-
 def present(values) -> np.ndarray:
     """Boolean: a non-empty value (not blank, ``.`` or 0), e.g. a ``branche`` code in the month."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    if isinstance(values, pa.DictionaryArray):  # decide per distinct value, then look up
-        keep = np.append(present(values.dictionary), False)
-        idx = values.indices.fill_null(len(values.dictionary)).to_numpy(zero_copy_only=False)
-        return keep[idx]
+    if isinstance(values, pa.DictionaryArray):
+        return _present_by_dictionary(values)
     arr = as_array(values)
+    if _is_text(arr.type):
+        # most months are empty or a plain code: decide each distinct text once, then look up
+        return _present_by_dictionary(pc.dictionary_encode(arr))
+    return _present_values(arr)
+
+
+def _present_by_dictionary(values: pa.DictionaryArray) -> np.ndarray:
+    """:func:`present` decided per distinct value of a dictionary array, then looked up (null: absent)."""
+    keep = np.append(_present_values(values.dictionary), False)
+    return keep[values.indices.fill_null(len(values.dictionary)).to_numpy(zero_copy_only=False)]
+
+
+def _present_values(arr: pa.Array) -> np.ndarray:
+    """:func:`present` value by value."""
     t = arr.type
     if pa.types.is_null(t):
         return np.zeros(len(arr), dtype=bool)
     if _is_text(t):
-        # most months are empty or a plain code: decide the distinct values once, then look up
-        enc = pc.dictionary_encode(arr)
-        keep = np.append(_present_text(enc.dictionary), False)
-        return keep[enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False)]
+        return ~pc.match_substring_regex(_trimmed(arr), r"^(\.?|0+)$").to_numpy(zero_copy_only=False)
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
         f = arr.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
         return ~np.isnan(f) & (f != 0)
